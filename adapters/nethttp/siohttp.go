@@ -1,0 +1,134 @@
+// Package siohttp mounts siokit on net/http: [Handler] serves an engine (an
+// Engine.IO server, a Socket.IO server or an App) as an http.Handler, and
+// [Middleware] puts it in front of an existing handler, forwarding every
+// request that is not for it.
+//
+// It is the one net/http translation of siokit's adapter contract; the chi,
+// gin and echo adapters hand their (w, r) to it.
+package siohttp
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/siokit/siokit/core/engineio"
+)
+
+// Handler returns an http.Handler that serves h.
+func Handler(h engineio.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Serve(h, w, r)
+	})
+}
+
+// Middleware returns an http.Handler that serves requests for h's path with h
+// and forwards every other request to next.
+func Middleware(h engineio.Handler, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.Match(r.URL.Path) {
+			Serve(h, w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Serve answers one request with h. Adapters of frameworks built on net/http
+// call it with their (w, r).
+func Serve(h engineio.Handler, w http.ResponseWriter, r *http.Request) {
+	h.ServeRequest(response{w}, &request{r: r, w: w})
+}
+
+// Unwrap returns the *http.Request behind a request handed to the engine by
+// this package. It panics on a request of another adapter.
+func Unwrap(r engineio.Request) *http.Request {
+	req, ok := r.(*request)
+	if !ok {
+		panic(fmt.Sprintf("siohttp: Unwrap called on %T, not a siohttp request", r))
+	}
+	return req.r
+}
+
+var (
+	_ engineio.Request        = (*request)(nil)
+	_ engineio.Upgrader       = (*request)(nil)
+	_ engineio.ResponseWriter = response{}
+)
+
+type request struct {
+	r *http.Request
+	w http.ResponseWriter
+}
+
+func (q *request) Context() context.Context { return q.r.Context() }
+func (q *request) Method() string           { return q.r.Method }
+func (q *request) Path() string             { return q.r.URL.Path }
+func (q *request) RawQuery() string         { return q.r.URL.RawQuery }
+func (q *request) RemoteAddr() string       { return q.r.RemoteAddr }
+func (q *request) Body() io.Reader          { return q.r.Body }
+func (q *request) Headers() http.Header {
+	h := q.r.Header.Clone()
+	h.Set("Host", q.r.Host)
+	return h
+}
+
+func (q *request) Header(name string) string {
+	if name == "Host" {
+		return q.r.Host
+	}
+	return q.r.Header.Get(name)
+}
+
+// writeBuffers is shared by every connection, so an idle one holds no write buffer.
+var writeBuffers sync.Pool
+
+var upgrader = websocket.Upgrader{
+	ReadBufferSize:  1024,
+	WriteBufferPool: &writeBuffers,
+	// The engine has applied its CORS policy before it asks to upgrade.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// Upgrade switches the connection to WebSocket and runs fn on it inline.
+func (q *request) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketConn)) error {
+	if !websocket.IsWebSocketUpgrade(q.r) {
+		return fmt.Errorf("siohttp: not a websocket handshake: %w", engineio.ErrUpgradeNotSupported)
+	}
+	hw := hijacker(q.w)
+	if hw == nil {
+		return fmt.Errorf("siohttp: response cannot be hijacked: %w", engineio.ErrUpgradeNotSupported)
+	}
+	conn, err := upgrader.Upgrade(hw, q.r, nil)
+	if err != nil {
+		return fmt.Errorf("siohttp: websocket handshake: %w", err)
+	}
+	defer conn.Close()
+	fn(conn)
+	return nil
+}
+
+// hijacker returns the writer in w's Unwrap chain that can be hijacked, as
+// http.ResponseController finds it, or nil.
+func hijacker(w http.ResponseWriter) http.ResponseWriter {
+	for {
+		switch t := w.(type) {
+		case http.Hijacker:
+			return w
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = t.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
+
+type response struct{ w http.ResponseWriter }
+
+func (p response) SetHeader(name, value string) { p.w.Header().Set(name, value) }
+func (p response) WriteHeader(status int)       { p.w.WriteHeader(status) }
+func (p response) Write(b []byte) (int, error)  { return p.w.Write(b) }

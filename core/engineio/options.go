@@ -1,0 +1,146 @@
+package engineio
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Transport names, as they appear in the "transport" query parameter.
+const (
+	TransportPolling   = "polling"
+	TransportWebSocket = "websocket"
+)
+
+// Options configures a [Server]. The zero value of every field selects the
+// default named in its comment, which is the reference servers' default.
+type Options struct {
+	// Path is the URL path the engine answers on, with a trailing slash.
+	// Default "/engine.io/"; the Socket.IO server sets "/socket.io/".
+	Path string
+
+	// PingInterval is how often the server pings. Default 25s.
+	PingInterval time.Duration
+	// PingTimeout is how long the server waits for the pong before it closes
+	// the session with reason "ping timeout". Default 20s.
+	PingTimeout time.Duration
+	// UpgradeTimeout is how long an upgrade from polling to WebSocket may take
+	// before the WebSocket is dropped and the session stays on polling.
+	// Default 10s.
+	UpgradeTimeout time.Duration
+	// WriteTimeout bounds one WebSocket write; a peer that does not read is
+	// dropped with reason "transport error" when it expires. Default 10s.
+	WriteTimeout time.Duration
+
+	// MaxHTTPBufferSize is the largest polling POST body and the largest
+	// WebSocket message, in bytes (maxHttpBufferSize). A larger POST gets 413
+	// and closes the session; a larger WebSocket message closes the connection
+	// with status 1009. It is announced to clients as maxPayload.
+	// Default 1,000,000.
+	MaxHTTPBufferSize int64
+
+	// Transports lists the allowed transports, of "polling" and "websocket".
+	// Default both.
+	Transports []string
+
+	// AllowRequest, if set, is called for every handshake. A non-nil error
+	// refuses it with status 403, code 4 and the error's text as the message;
+	// no session is created.
+	AllowRequest func(r Request) error
+
+	// MaxConnections caps the number of open sessions; a handshake over the
+	// cap is refused with status 403, code 4. Zero means no cap.
+	MaxConnections int
+
+	// Cookie, if set, makes the handshake set a cookie holding the session id.
+	// Off by default.
+	Cookie *http.Cookie
+
+	// CORS controls which origins may talk to the server. The zero value is
+	// the same-origin policy, for long-polling and WebSocket alike.
+	CORS CORSOptions
+
+	// MaxQueuedPackets and MaxQueuedBytes bound each session's outgoing queue.
+	// When a packet would overflow it, a volatile packet is dropped and any
+	// other closes the session with reason "transport error", so a client that
+	// stops reading never grows the server's memory. Defaults 4096 packets and
+	// 16 MiB.
+	MaxQueuedPackets int
+	MaxQueuedBytes   int64
+
+	// Logger receives the engine's logs. Default: discarded.
+	Logger *slog.Logger
+}
+
+// CORSOptions selects the origins allowed to make cross-origin requests.
+type CORSOptions struct {
+	// AllowedOrigins lists origins ("https://example.com") allowed besides the
+	// server's own; "*" allows every origin. Empty means same origin only.
+	AllowedOrigins []string
+	// AllowCredentials sends Access-Control-Allow-Credentials: true.
+	// Default true when the list is empty or names origins, as the reference
+	// servers echo the origin; it is never sent with "*" unless set.
+	AllowCredentials *bool
+}
+
+// Default values of [Options].
+const (
+	DefaultPath              = "/engine.io/"
+	DefaultPingInterval      = 25 * time.Second
+	DefaultPingTimeout       = 20 * time.Second
+	DefaultUpgradeTimeout    = 10 * time.Second
+	DefaultWriteTimeout      = 10 * time.Second
+	DefaultMaxHTTPBufferSize = 1_000_000
+	DefaultMaxQueuedPackets  = 4096
+	DefaultMaxQueuedBytes    = 16 << 20
+)
+
+// withDefaults returns a copy of o with every zero field set to its default.
+func (o *Options) withDefaults() Options {
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	if c.Path == "" {
+		c.Path = DefaultPath
+	}
+	if c.Path[len(c.Path)-1] != '/' {
+		c.Path += "/"
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = DefaultPingInterval
+	}
+	if c.PingTimeout <= 0 {
+		c.PingTimeout = DefaultPingTimeout
+	}
+	if c.UpgradeTimeout <= 0 {
+		c.UpgradeTimeout = DefaultUpgradeTimeout
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.MaxHTTPBufferSize <= 0 {
+		c.MaxHTTPBufferSize = DefaultMaxHTTPBufferSize
+	}
+	if len(c.Transports) == 0 {
+		c.Transports = []string{TransportPolling, TransportWebSocket}
+	} else {
+		c.Transports = slices.Clone(c.Transports)
+	}
+	if c.MaxQueuedPackets <= 0 {
+		c.MaxQueuedPackets = DefaultMaxQueuedPackets
+	}
+	if c.MaxQueuedBytes <= 0 {
+		c.MaxQueuedBytes = DefaultMaxQueuedBytes
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	c.CORS.AllowedOrigins = slices.Clone(c.CORS.AllowedOrigins)
+	return c
+}
+
+func (o *Options) allows(transport string) bool {
+	return slices.Contains(o.Transports, transport)
+}

@@ -1,0 +1,124 @@
+package engineio
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// poll answers a long-polling GET: at once with what is queued, or when a
+// packet is queued, the session closes or the client goes away.
+func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
+	c.mu.Lock()
+	if c.transport != TransportPolling {
+		c.mu.Unlock()
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	}
+	if c.polling {
+		c.mu.Unlock()
+		// Overlapping polls: a broken or hostile client. Close the session;
+		// the pending poll returns the close packet.
+		c.close(ReasonTransportError, true)
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	}
+	c.polling = true
+	for len(c.queue) == 0 && !c.closed && !c.upgrading && c.transport == TransportPolling {
+		c.mu.Unlock()
+		select {
+		case <-c.notify:
+		case <-c.done:
+		case <-r.Context().Done():
+			c.close(ReasonTransportClose, false)
+		}
+		c.mu.Lock()
+	}
+	var packets []Packet
+	if (c.upgrading || c.transport != TransportPolling) && !c.closed {
+		// The client is switching to WebSocket: release its poll with a noop
+		// and keep the queue for the new transport.
+		packets = []Packet{{Type: PacketNoop}}
+	} else {
+		packets = c.takeQueueLocked()
+	}
+	c.polling = false
+	c.mu.Unlock()
+	if len(packets) == 0 {
+		packets = []Packet{{Type: PacketNoop}}
+	}
+
+	bp := payloadPool.Get().(*[]byte)
+	buf := AppendPayload((*bp)[:0], packets)
+	c.srv.setCORS(w, r)
+	w.SetHeader("Content-Type", "text/plain; charset=UTF-8")
+	w.SetHeader("Content-Length", strconv.Itoa(len(buf)))
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(buf)
+	*bp = buf
+	payloadPool.Put(bp)
+	if err != nil {
+		c.close(ReasonTransportError, false)
+	}
+	return nil
+}
+
+// post reads a long-polling POST and delivers its packets.
+func (c *Session) post(w ResponseWriter, r Request) *RequestError {
+	if ct := r.Header("Content-Type"); strings.HasPrefix(ct, "application/octet-stream") {
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	}
+	c.mu.Lock()
+	switch {
+	case c.transport != TransportPolling:
+		c.mu.Unlock()
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	case c.posting:
+		c.mu.Unlock()
+		c.close(ReasonTransportError, true)
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	}
+	c.posting = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.posting = false
+		c.mu.Unlock()
+	}()
+
+	limit := c.srv.opts.MaxHTTPBufferSize
+	if cl := r.Header("Content-Length"); cl != "" {
+		if n, err := strconv.ParseInt(cl, 10, 64); err != nil || n > limit {
+			c.close(ReasonTransportError, false)
+			return &RequestError{Status: http.StatusRequestEntityTooLarge, Code: CodeBadRequest, Message: "Payload too large"}
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body(), limit+1))
+	if int64(len(body)) > limit {
+		c.close(ReasonTransportError, false)
+		return &RequestError{Status: http.StatusRequestEntityTooLarge, Code: CodeBadRequest, Message: "Payload too large"}
+	}
+	if err != nil {
+		c.close(ReasonTransportError, false)
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	}
+	// body is never reused, so the packets may keep slices of it.
+	err = DecodePayload(body, func(p Packet) error {
+		if !c.receive(p) {
+			return ErrBadPacket
+		}
+		return nil
+	})
+	if err != nil {
+		c.srv.log.Debug("engineio: bad polling payload", "sid", c.id, "err", err)
+		c.close(ReasonParseError, false)
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	}
+	c.srv.setCORS(w, r)
+	w.SetHeader("Content-Type", "text/html")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("ok"))
+	return nil
+}

@@ -1,0 +1,287 @@
+package engineio
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Handler serves requests through the adapter contract. *Server implements
+// it, and so do the layers built on it (the Socket.IO server, the App), so an
+// adapter mounts any of them.
+type Handler interface {
+	// ServeRequest answers one request.
+	ServeRequest(w ResponseWriter, r Request)
+	// Match reports whether a request for path belongs to this handler; an
+	// adapter's middleware forwards the others to the wrapped application.
+	Match(path string) bool
+}
+
+// Server is an Engine.IO v4 server. It is safe for concurrent use.
+//
+// Set OnConnection before serving requests: it is called for every new
+// session, and is where the session's message and close callbacks are set.
+type Server struct {
+	// OnConnection is called once for each new session, before any of its
+	// messages is delivered.
+	OnConnection func(s *Session)
+
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.RWMutex
+	sessions map[string]*Session
+	closed   bool
+	wg       sync.WaitGroup // the sessions' WebSocket loops and close callbacks
+}
+
+var _ Handler = (*Server)(nil)
+
+// NewServer returns a server with the given options; nil selects every default.
+func NewServer(opts *Options) *Server {
+	o := opts.withDefaults()
+	return &Server{opts: o, log: o.Logger, sessions: make(map[string]*Session)}
+}
+
+// Options returns the server's options with defaults filled in.
+func (s *Server) Options() Options { return s.opts }
+
+// Match reports whether path is under the server's path.
+func (s *Server) Match(path string) bool {
+	p := s.opts.Path
+	return strings.HasPrefix(path, p) || path == p[:len(p)-1]
+}
+
+// Session returns the open session with the given id, or nil.
+func (s *Server) Session(id string) *Session {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.sessions[id]
+}
+
+// Count returns the number of open sessions.
+func (s *Server) Count() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.sessions)
+}
+
+// Close closes every session with reason "server shutting down", refuses new
+// handshakes and waits until every session's callbacks have returned.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	all := make([]*Session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		all = append(all, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range all {
+		sess.close(ReasonServerShuttingDown, true)
+	}
+	s.wg.Wait()
+	return nil
+}
+
+// ServeRequest answers one Engine.IO request.
+func (s *Server) ServeRequest(w ResponseWriter, r Request) {
+	if err := s.serve(w, r); err != nil {
+		s.writeError(w, r, err)
+	}
+}
+
+func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
+	q, err := url.ParseQuery(r.RawQuery())
+	if err != nil {
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	}
+	transport := q.Get("transport")
+	if transport != TransportPolling && transport != TransportWebSocket || !s.opts.allows(transport) {
+		return reqErr(http.StatusBadRequest, CodeUnknownTransport)
+	}
+	if e := s.checkOrigin(r); e != nil {
+		return e
+	}
+	if r.Method() == http.MethodOptions {
+		s.setCORS(w, r)
+		w.SetHeader("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		if h := r.Header("Access-Control-Request-Headers"); h != "" {
+			w.SetHeader("Access-Control-Allow-Headers", h)
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	if q.Get("EIO") != "4" {
+		return reqErr(http.StatusBadRequest, CodeUnsupportedProtocol)
+	}
+	sid := q.Get("sid")
+	isWS := transport == TransportWebSocket
+	if isWS && !strings.EqualFold(r.Header("Upgrade"), "websocket") {
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	}
+	if sid == "" {
+		if r.Method() != http.MethodGet {
+			return reqErr(http.StatusBadRequest, CodeBadHandshakeMethod)
+		}
+		return s.handshake(w, r, q, transport)
+	}
+	sess := s.Session(sid)
+	if sess == nil {
+		return reqErr(http.StatusBadRequest, CodeUnknownSID)
+	}
+	if isWS {
+		return sess.upgrade(w, r)
+	}
+	switch r.Method() {
+	case http.MethodGet:
+		return sess.poll(w, r)
+	case http.MethodPost:
+		return sess.post(w, r)
+	}
+	return reqErr(http.StatusBadRequest, CodeBadRequest)
+}
+
+func reqErr(status int, code Code) *RequestError {
+	return &RequestError{Status: status, Code: code, Message: code.Message()}
+}
+
+func (s *Server) writeError(w ResponseWriter, r Request, e *RequestError) {
+	s.log.Debug("engineio: request refused", "status", e.Status, "code", int(e.Code),
+		"message", e.Message, "remote", r.RemoteAddr(), "query", r.RawQuery())
+	if e.Code != CodeBadRequest || e.Message != originRefused {
+		s.setCORS(w, r)
+	}
+	w.SetHeader("Content-Type", "application/json")
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(e.body())
+}
+
+// handshake opens a session over the requested transport.
+func (s *Server) handshake(w ResponseWriter, r Request, q url.Values, transport string) *RequestError {
+	if s.opts.AllowRequest != nil {
+		if err := s.opts.AllowRequest(r); err != nil {
+			return &RequestError{Status: http.StatusForbidden, Code: CodeForbidden, Message: err.Error()}
+		}
+	}
+	var up Upgrader
+	if transport == TransportWebSocket {
+		var ok bool
+		if up, ok = r.(Upgrader); !ok {
+			return reqErr(http.StatusBadRequest, CodeBadRequest)
+		}
+	}
+	sess, e := s.newSession(r, q, transport)
+	if e != nil {
+		return e
+	}
+	if transport == TransportPolling {
+		s.setCORS(w, r)
+		s.setCookie(w, sess.id)
+		w.SetHeader("Content-Type", "text/plain; charset=UTF-8")
+		buf := append(make([]byte, 0, 160), '0')
+		buf = sess.appendOpen(buf)
+		_, _ = w.Write(buf)
+		s.started(sess)
+		return nil
+	}
+	s.setCookie(w, sess.id)
+	if err := up.Upgrade(w, sess.serveNewWebSocket); err != nil {
+		s.log.Debug("engineio: websocket handshake failed", "sid", sess.id, "err", err)
+		sess.close(ReasonTransportError, false)
+		if errors.Is(err, ErrUpgradeNotSupported) {
+			return reqErr(http.StatusBadRequest, CodeBadRequest)
+		}
+	}
+	return nil
+}
+
+// newSession registers a session, enforcing the server's limits.
+func (s *Server) newSession(r Request, q url.Values, transport string) (*Session, *RequestError) {
+	id := newSessionID()
+	sess := &Session{
+		srv:       s,
+		id:        id,
+		transport: transport,
+		notify:    make(chan struct{}, 1),
+		done:      make(chan struct{}),
+		handshake: &Handshake{
+			Headers:    r.Headers(),
+			Query:      q,
+			RemoteAddr: r.RemoteAddr(),
+			Time:       time.Now(),
+			Path:       r.Path(),
+		},
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, &RequestError{Status: http.StatusForbidden, Code: CodeForbidden, Message: "Server closed"}
+	}
+	if s.opts.MaxConnections > 0 && len(s.sessions) >= s.opts.MaxConnections {
+		return nil, &RequestError{Status: http.StatusForbidden, Code: CodeForbidden, Message: "Too many connections"}
+	}
+	s.sessions[id] = sess
+	return sess, nil
+}
+
+// started runs the connection callback and the heartbeat of a new session.
+// The WebSocket path calls it once the open packet is written.
+func (s *Server) started(sess *Session) {
+	if s.OnConnection != nil {
+		s.OnConnection(sess)
+	}
+	sess.startHeartbeat()
+}
+
+func (s *Server) remove(sess *Session) {
+	s.mu.Lock()
+	if s.sessions[sess.id] == sess {
+		delete(s.sessions, sess.id)
+	}
+	s.mu.Unlock()
+}
+
+func (s *Server) setCookie(w ResponseWriter, sid string) {
+	if s.opts.Cookie == nil {
+		return
+	}
+	c := *s.opts.Cookie
+	if c.Name == "" {
+		c.Name = "io"
+	}
+	c.Value = sid
+	if v := c.String(); v != "" {
+		w.SetHeader("Set-Cookie", v)
+	}
+}
+
+// newSessionID returns 144 random bits from crypto/rand, URL-safe base64.
+func newSessionID() string {
+	var b [18]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// appendOpenJSON appends the open packet's JSON body.
+func (s *Server) appendOpenJSON(dst []byte, sid string, upgrades bool) []byte {
+	dst = append(dst, `{"sid":`...)
+	dst = strconv.AppendQuote(dst, sid)
+	dst = append(dst, `,"upgrades":[`...)
+	if upgrades && s.opts.allows(TransportWebSocket) {
+		dst = append(dst, `"websocket"`...)
+	}
+	dst = append(dst, `],"pingInterval":`...)
+	dst = strconv.AppendInt(dst, s.opts.PingInterval.Milliseconds(), 10)
+	dst = append(dst, `,"pingTimeout":`...)
+	dst = strconv.AppendInt(dst, s.opts.PingTimeout.Milliseconds(), 10)
+	dst = append(dst, `,"maxPayload":`...)
+	dst = strconv.AppendInt(dst, s.opts.MaxHTTPBufferSize, 10)
+	return append(dst, '}')
+}

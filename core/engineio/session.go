@@ -1,0 +1,281 @@
+package engineio
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+)
+
+// Handshake is what the engine kept of the request that opened a session.
+type Handshake struct {
+	Headers    http.Header
+	Query      url.Values
+	RemoteAddr string
+	Path       string
+	Time       time.Time
+}
+
+// Session is one Engine.IO connection. Its methods are safe for concurrent
+// use. Set its callbacks in [Server.OnConnection]; they must not be changed
+// afterwards.
+type Session struct {
+	srv       *Server
+	id        string
+	handshake *Handshake
+
+	onMessage func(data []byte, binary bool)
+	onClose   func(reason string)
+
+	recvMu sync.Mutex // delivers messages one at a time
+
+	mu          sync.Mutex
+	transport   string
+	started     bool
+	closed      bool
+	queue       []Packet
+	queuedBytes int64
+	notify      chan struct{} // wakes the pending poll
+	done        chan struct{} // closed when the session closes
+
+	polling   bool          // a GET is pending
+	posting   bool          // a POST is being read
+	upgrading bool          // a WebSocket probe has been answered
+	ws        WebSocketConn // the WebSocket transport, once upgraded
+	probe     WebSocketConn // the WebSocket being probed during an upgrade
+	writing   bool          // a WebSocket writer goroutine is draining the queue
+
+	heartbeat   *time.Timer
+	pongPending bool
+	closeReason string
+}
+
+// ID returns the session id.
+func (c *Session) ID() string { return c.id }
+
+// Handshake returns the request data of the handshake. It must not be modified.
+func (c *Session) Handshake() *Handshake { return c.handshake }
+
+// Transport returns the current transport: "polling" or "websocket".
+func (c *Session) Transport() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.transport
+}
+
+// Done returns a channel that is closed when the session closes.
+func (c *Session) Done() <-chan struct{} { return c.done }
+
+// OnMessage sets the callback for received messages. data belongs to the
+// callback. Messages are delivered one at a time, in order.
+func (c *Session) OnMessage(fn func(data []byte, binary bool)) { c.onMessage = fn }
+
+// OnClose sets the callback run once when the session closes, with the reason.
+func (c *Session) OnClose(fn func(reason string)) { c.onClose = fn }
+
+// Send queues one message. The engine keeps data until it is written, so the
+// caller must not modify it afterwards; the same slice may be sent to many
+// sessions.
+func (c *Session) Send(data []byte, binary bool) error {
+	return c.SendPackets([]Packet{{Type: PacketMessage, Data: data, Binary: binary}}, false)
+}
+
+// SendPackets queues packets as one unit: they are written in order with no
+// other packet between them. A volatile unit is dropped (and nil returned)
+// when the queue has no room for it; otherwise a full queue closes the
+// session with reason "transport error" and returns [ErrQueueFull].
+func (c *Session) SendPackets(ps []Packet, volatile bool) error {
+	var size int64
+	for _, p := range ps {
+		size += int64(len(p.Data))
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return ErrSessionClosed
+	}
+	o := &c.srv.opts
+	if len(c.queue)+len(ps) > o.MaxQueuedPackets || c.queuedBytes+size > o.MaxQueuedBytes {
+		c.mu.Unlock()
+		if volatile {
+			return nil
+		}
+		c.srv.log.Warn("engineio: outgoing queue full, closing session", "sid", c.id)
+		c.close(ReasonTransportError, false)
+		return ErrQueueFull
+	}
+	c.queue = append(c.queue, ps...)
+	c.queuedBytes += size
+	c.flushLocked()
+	c.mu.Unlock()
+	return nil
+}
+
+// flushLocked starts the delivery of the queue on the current transport.
+func (c *Session) flushLocked() {
+	if c.transport == TransportWebSocket {
+		if !c.writing && c.ws != nil {
+			c.writing = true
+			go c.writeLoop(c.ws)
+		}
+		return
+	}
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+// takeQueue removes and returns the queued packets. Caller holds c.mu.
+func (c *Session) takeQueueLocked() []Packet {
+	q := c.queue
+	c.queue = nil
+	c.queuedBytes = 0
+	return q
+}
+
+// Close closes the session from the server side: the client is sent a close
+// packet and the close callback runs with reason "forced close".
+func (c *Session) Close() error {
+	c.close(ReasonForcedClose, true)
+	return nil
+}
+
+// close ends the session once. tell sends the client a close packet first.
+func (c *Session) close(reason string, tell bool) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.closeReason = reason
+	started := c.started
+	if c.heartbeat != nil {
+		c.heartbeat.Stop()
+	}
+	switch {
+	case tell:
+		// Flush what is queued, then the close packet: a WebSocket writer
+		// closes the connection after it; a pending (or the next) poll
+		// returns it.
+		c.queue = append(c.queue, Packet{Type: PacketClose})
+		if c.transport == TransportWebSocket && c.ws != nil && !c.writing {
+			c.writing = true
+			go c.writeLoop(c.ws)
+		}
+	case c.ws != nil:
+		c.ws.Close() // also unblocks a writer stuck on a peer that does not read
+	}
+	if c.probe != nil {
+		c.probe.Close()
+	}
+	close(c.done)
+	c.mu.Unlock()
+
+	c.srv.remove(c)
+	if started && c.onClose != nil {
+		// The callback runs once the message being delivered (which may be
+		// the caller) has returned, and no message is delivered after it.
+		c.srv.wg.Add(1)
+		go func() {
+			defer c.srv.wg.Done()
+			c.recvMu.Lock()
+			defer c.recvMu.Unlock()
+			defer c.recoverCallback("close")
+			c.onClose(reason)
+		}()
+	}
+}
+
+// recoverCallback logs a panic of a user callback instead of crashing.
+func (c *Session) recoverCallback(what string) {
+	if v := recover(); v != nil {
+		c.srv.log.Error("engineio: panic in "+what+" callback", "sid", c.id, "panic", v)
+	}
+}
+
+// startHeartbeat marks the session started and schedules the first ping.
+func (c *Session) startHeartbeat() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.started = true
+	if c.closed {
+		return
+	}
+	c.heartbeat = time.AfterFunc(c.srv.opts.PingInterval, c.onHeartbeat)
+}
+
+// onHeartbeat sends a ping, or closes the session when the last ping went
+// unanswered.
+func (c *Session) onHeartbeat() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	if c.pongPending {
+		c.mu.Unlock()
+		c.close(ReasonPingTimeout, false)
+		return
+	}
+	c.pongPending = true
+	c.queue = append(c.queue, Packet{Type: PacketPing})
+	c.flushLocked()
+	c.heartbeat.Reset(c.srv.opts.PingTimeout)
+	c.mu.Unlock()
+}
+
+// onPong records the answer to the pending ping; unsolicited pongs are ignored.
+func (c *Session) onPong() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.pongPending || c.closed {
+		return
+	}
+	c.pongPending = false
+	c.heartbeat.Reset(c.srv.opts.PingInterval)
+}
+
+// receive handles one packet from the client on the session's transport. It
+// returns false when the session must close because of it.
+func (c *Session) receive(p Packet) bool {
+	switch p.Type {
+	case PacketMessage:
+		if c.onMessage != nil {
+			c.recvMu.Lock()
+			if !c.isClosed() {
+				c.deliver(p)
+			}
+			c.recvMu.Unlock()
+		}
+	case PacketPong:
+		c.onPong()
+	case PacketClose:
+		c.close(ReasonTransportClose, false)
+	case PacketNoop:
+	default: // ping (the server pings in v4), open, upgrade out of place
+		c.srv.log.Debug("engineio: unexpected packet", "sid", c.id, "type", p.Type)
+		c.close(ReasonParseError, false)
+		return false
+	}
+	return true
+}
+
+// deliver runs the message callback, recovering a panic so that one bad
+// handler cannot take the server down.
+func (c *Session) deliver(p Packet) {
+	defer c.recoverCallback("message")
+	c.onMessage(p.Data, p.Binary)
+}
+
+func (c *Session) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
+}
+
+// appendOpen appends the open packet's JSON for this session.
+func (c *Session) appendOpen(dst []byte) []byte {
+	return c.srv.appendOpenJSON(dst, c.id, c.transport == TransportPolling)
+}

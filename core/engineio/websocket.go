@@ -1,0 +1,201 @@
+package engineio
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"time"
+)
+
+// digits holds the packet type prefixes, so writing one allocates nothing.
+var digits = [...]byte{'0', '1', '2', '3', '4', '5', '6'}
+
+// serveNewWebSocket runs a session whose handshake came over WebSocket.
+func (c *Session) serveNewWebSocket(ws WebSocketConn) {
+	c.srv.wg.Add(1)
+	defer c.srv.wg.Done()
+	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
+	open := c.appendOpen(append(make([]byte, 0, 160), '0'))
+	_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
+	if err := ws.WriteMessage(TextMessage, open); err != nil {
+		c.close(ReasonTransportError, false)
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.ws = ws
+	c.mu.Unlock()
+	c.srv.started(c)
+	c.readLoop(ws)
+}
+
+// upgrade answers a WebSocket request for a polling session: the probe.
+func (c *Session) upgrade(w ResponseWriter, r Request) *RequestError {
+	up, ok := r.(Upgrader)
+	if !ok {
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	}
+	c.mu.Lock()
+	busy := c.closed || c.transport != TransportPolling || c.probe != nil
+	c.mu.Unlock()
+	if busy {
+		return reqErr(http.StatusBadRequest, CodeBadRequest)
+	}
+	if err := up.Upgrade(w, c.serveProbe); err != nil {
+		c.srv.log.Debug("engineio: websocket upgrade failed", "sid", c.id, "err", err)
+		if errors.Is(err, ErrUpgradeNotSupported) {
+			return reqErr(http.StatusBadRequest, CodeBadRequest)
+		}
+	}
+	return nil
+}
+
+// serveProbe runs the upgrade dance on a new WebSocket, then, once the client
+// has sent the upgrade packet, makes it the session's transport.
+func (c *Session) serveProbe(ws WebSocketConn) {
+	c.srv.wg.Add(1)
+	defer c.srv.wg.Done()
+	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
+	c.mu.Lock()
+	if c.closed || c.transport != TransportPolling || c.probe != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.probe = ws
+	c.mu.Unlock()
+
+	timer := time.AfterFunc(c.srv.opts.UpgradeTimeout, func() { ws.Close() })
+	upgraded := false
+	defer func() {
+		timer.Stop()
+		if upgraded {
+			return
+		}
+		ws.Close()
+		c.mu.Lock()
+		if c.probe == ws {
+			c.probe = nil
+			c.upgrading = false
+			c.flushLocked() // the next poll takes what was held back
+		}
+		c.mu.Unlock()
+	}()
+
+	p, err := readPacket(ws)
+	if err != nil || p.Type != PacketPing || string(p.Data) != "probe" {
+		return
+	}
+	_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
+	if ws.WriteMessage(TextMessage, []byte("3probe")) != nil {
+		return
+	}
+	c.mu.Lock()
+	c.upgrading = true
+	c.flushLocked() // a pending poll returns a noop
+	c.mu.Unlock()
+
+	if p, err = readPacket(ws); err != nil || p.Type != PacketUpgrade {
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	upgraded = true
+	timer.Stop()
+	c.transport = TransportWebSocket
+	c.ws = ws
+	c.probe = nil
+	c.upgrading = false
+	select { // release a poll still pending
+	case c.notify <- struct{}{}:
+	default:
+	}
+	c.flushLocked() // what was held back goes out once, in order
+	c.mu.Unlock()
+	c.readLoop(ws)
+}
+
+// readLoop reads packets until the connection fails or the session closes.
+func (c *Session) readLoop(ws WebSocketConn) {
+	for {
+		p, err := readPacket(ws)
+		if err != nil {
+			reason := ReasonTransportClose
+			if errors.Is(err, ErrBadPacket) {
+				reason = ReasonParseError
+			}
+			c.close(reason, false)
+			return
+		}
+		if !c.receive(p) {
+			return
+		}
+	}
+}
+
+// readPacket reads one WebSocket message as a packet; its data is fresh.
+func readPacket(ws WebSocketConn) (Packet, error) {
+	typ, r, err := ws.NextReader()
+	if err != nil {
+		return Packet{}, err
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Packet{}, err
+	}
+	return DecodePacket(data, typ == BinaryMessage)
+}
+
+// writeLoop drains the queue onto the WebSocket; at most one runs per session.
+func (c *Session) writeLoop(ws WebSocketConn) {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 {
+			c.writing = false
+			closed := c.closed
+			c.mu.Unlock()
+			if closed {
+				ws.Close()
+			}
+			return
+		}
+		batch := c.takeQueueLocked()
+		c.mu.Unlock()
+		_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
+		for _, p := range batch {
+			if err := writePacket(ws, p); err != nil || p.Type == PacketClose {
+				ws.Close()
+				c.mu.Lock()
+				c.writing = false
+				c.mu.Unlock()
+				if err != nil {
+					c.close(ReasonTransportError, false)
+				}
+				return
+			}
+		}
+	}
+}
+
+// writePacket writes p as one WebSocket message without copying its data.
+func writePacket(ws WebSocketConn, p Packet) error {
+	if p.Binary {
+		return ws.WriteMessage(BinaryMessage, p.Data)
+	}
+	w, err := ws.NextWriter(TextMessage)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(digits[p.Type : p.Type+1]); err != nil {
+		return err
+	}
+	if _, err := w.Write(p.Data); err != nil {
+		return err
+	}
+	return w.Close()
+}

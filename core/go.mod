@@ -1,0 +1,3 @@
+module github.com/siokit/siokit/core
+
+go 1.26
