@@ -41,10 +41,14 @@ func (c *Session) upgrade(w ResponseWriter, r Request) *RequestError {
 	c.mu.Lock()
 	busy := c.closed || c.transport != TransportPolling || c.probe != nil
 	c.mu.Unlock()
+	probe := c.serveProbe
 	if busy {
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		// A second WebSocket for a session that is upgrading or upgraded:
+		// complete its handshake and close it at once, as the reference
+		// server does; the session goes on over its own transport.
+		probe = func(WebSocketConn) {}
 	}
-	if err := up.Upgrade(w, c.serveProbe); err != nil {
+	if err := up.Upgrade(w, probe); err != nil {
 		c.srv.log.Debug("engineio: websocket upgrade failed", "sid", c.id, "err", err)
 		if errors.Is(err, ErrUpgradeNotSupported) {
 			return reqErr(http.StatusBadRequest, CodeBadRequest)
