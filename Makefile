@@ -1,0 +1,68 @@
+# siokit's tasks. `make help` lists them; `make test` is what CI runs.
+#
+# The repository is a Go workspace (go.work): the `work` package pattern
+# covers every module in it, so go test and go vet run from the root.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# golangci-lint v2, built from the Go module proxy into ./bin (gitignored).
+GOLANGCI_LINT_VERSION := v2.15.0
+BIN := $(CURDIR)/bin
+GOLANGCI_LINT := $(BIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+
+# How long each fuzz target runs in `make test`; override with FUZZTIME=1m.
+FUZZTIME ?= 5s
+# Extra flags for the example server of `make run`, e.g. ARGS='-addr 127.0.0.1:8080'.
+ARGS ?=
+
+.PHONY: help deps test fuzz run lint bench tidy-check
+
+help: ## List the targets
+	@echo "Targets:"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
+
+deps: ## Install what the tests need (npm ci, Debian python3-socketio/aiohttp, redis-server); idempotent
+	@scripts/deps.sh
+
+test: deps ## Run every module's tests with -race, then each fuzz target for FUZZTIME
+	go test -race -count=1 -timeout 20m work
+	@scripts/fuzz.sh "$(FUZZTIME)"
+
+fuzz: ## Run each fuzz target for FUZZTIME (default 5s)
+	@scripts/fuzz.sh "$(FUZZTIME)"
+
+run: ## Run the example server (examples/chat, or examples/engineio until the chat example exists)
+	@if [[ -d examples/chat ]]; then \
+		echo "go run ./examples/chat $(ARGS)"; go run ./examples/chat $(ARGS); \
+	else \
+		echo "go run ./examples/engineio $(ARGS)"; go run ./examples/engineio $(ARGS); \
+	fi
+
+lint: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint over every module
+	@echo "gofmt -l (tracked .go files)"
+	@out=$$(git ls-files -z -- '*.go' | xargs -0 -r gofmt -l); \
+	if [[ -n "$$out" ]]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
+	go vet work
+	@rc=0; for dir in $$(go list -m -f '{{.Dir}}'); do \
+		echo "golangci-lint run ./... in $${dir#$(CURDIR)/}"; \
+		(cd "$$dir" && $(GOLANGCI_LINT) run ./...) || rc=1; \
+	done; exit $$rc
+
+$(GOLANGCI_LINT):
+	@echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(BIN)"
+	@mkdir -p $(BIN)/.tmp
+	GOWORK=off GOBIN=$(BIN)/.tmp go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	@mv $(BIN)/.tmp/golangci-lint $@
+
+bench: ## Run every benchmark once with allocations (a bench tool replaces this later)
+	go test -run '^$$' -bench . -benchmem work
+
+tidy-check: ## go mod tidy in every module, then fail if a go.mod or go.sum changed
+	@for dir in $$(go list -m -f '{{.Dir}}'); do \
+		echo "go mod tidy in $${dir#$(CURDIR)/}"; (cd "$$dir" && go mod tidy); \
+	done
+	@changed=$$(git status --porcelain -- ':(glob)**/go.mod' ':(glob)**/go.sum'); \
+	if [[ -n "$$changed" ]]; then echo "go mod tidy changed:"; echo "$$changed"; git diff -- ':(glob)**/go.mod' ':(glob)**/go.sum'; exit 1; fi; \
+	echo "go.mod and go.sum are tidy"

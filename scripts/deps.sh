@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# deps.sh installs what the tests need on a fresh Debian 12 machine of this
+# project's kind (root, Go, Node.js 20 and npm already there), and does nothing
+# where it is already in place. It prints one line per step.
+#
+# Steps:
+#   npm     npm ci at the repo root when node_modules is missing or older than
+#           package-lock.json (skipped while the repo has no package-lock.json)
+#   python  Debian's python3-socketio and python3-aiohttp for /usr/bin/python3
+#           (the python3 on PATH may be another interpreter without them)
+#   redis   Debian's redis-server when it is missing, and a server on
+#           127.0.0.1:6379 when nothing answers there
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf 'deps: %-7s %s\n' "$1" "$2"; }
+
+apt_updated=0
+apt_install() {
+	if [[ $apt_updated == 0 ]]; then
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+		apt_updated=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+step_npm() {
+	if [[ ! -f package-lock.json ]]; then
+		if [[ -f package.json ]]; then
+			log npm "package.json has no committed package-lock.json; skipped (run npm install and commit the lock file)"
+		else
+			log npm "no package.json at the repo root; skipped"
+		fi
+		return
+	fi
+	# npm ci writes node_modules/.package-lock.json; it is the stamp of the last install.
+	local stamp=node_modules/.package-lock.json
+	if [[ -f $stamp && ! package-lock.json -nt $stamp ]]; then
+		log npm "node_modules is up to date with package-lock.json"
+		return
+	fi
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	touch "$stamp"
+	log npm "installed node_modules with npm ci"
+}
+
+step_python() {
+	if [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import socketio, aiohttp' 2>/dev/null; then
+		log python "/usr/bin/python3 has socketio and aiohttp"
+		return
+	fi
+	apt_install python3-socketio python3-aiohttp
+	/usr/bin/python3 -c 'import socketio, aiohttp'
+	log python "installed python3-socketio and python3-aiohttp"
+}
+
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+
+step_redis() {
+	local did=()
+	if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+		apt_install redis-server redis-tools
+		did+=("installed redis-server")
+	fi
+	if ! redis_up; then
+		mkdir -p /var/lib/redis /var/log/redis
+		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+			--dir /var/lib/redis --logfile /var/log/redis/ci.log >/dev/null
+		local i
+		for i in $(seq 50); do
+			redis_up && break
+			sleep 0.1
+		done
+		if ! redis_up; then
+			log redis "redis-server on 127.0.0.1:6379 did not answer PING (see /var/log/redis/ci.log)"
+			return 1
+		fi
+		did+=("started redis-server on 127.0.0.1:6379")
+	fi
+	if [[ ${#did[@]} == 0 ]]; then
+		log redis "redis-server answers on 127.0.0.1:6379"
+	else
+		log redis "$(IFS=';'; echo "${did[*]}" | sed 's/;/; /g')"
+	fi
+}
+
+step_npm
+step_python
+step_redis

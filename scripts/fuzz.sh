@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# fuzz.sh runs every fuzz target of the workspace for a short time, one target
+# per `go test -fuzz` invocation, and fails if any of them finds a failure.
+#
+# Usage: scripts/fuzz.sh [FUZZTIME]   (default 5s)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+fuzztime=${1:-5s}
+
+# Only packages with a test file that declares a fuzz target are built for -list.
+mapfile -t pkgs < <(go list -f '{{.ImportPath}} {{.Dir}}{{range .TestGoFiles}} {{.}}{{end}}{{range .XTestGoFiles}} {{.}}{{end}}' work |
+	while read -r pkg dir files; do
+		[[ -n ${files:-} ]] || continue
+		for f in $files; do
+			if grep -q '^func Fuzz' "$dir/$f"; then
+				echo "$pkg"
+				break
+			fi
+		done
+	done)
+
+ran=0
+failed=()
+for pkg in "${pkgs[@]}"; do
+	mapfile -t targets < <(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true)
+	for name in "${targets[@]}"; do
+		echo "fuzz: $pkg $name for $fuzztime"
+		if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg"; then
+			failed+=("$pkg $name")
+		fi
+		ran=$((ran + 1))
+	done
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+	printf 'fuzz: FAILED %s\n' "${failed[@]}"
+	exit 1
+fi
+echo "fuzz: $ran target(s) ran for $fuzztime each, no failure"
