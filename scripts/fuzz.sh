@@ -9,21 +9,24 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 fuzztime=${1:-5s}
 
 # Only packages with a test file that declares a fuzz target are built for -list.
-mapfile -t pkgs < <(go list -f '{{.ImportPath}} {{.Dir}}{{range .TestGoFiles}} {{.}}{{end}}{{range .XTestGoFiles}} {{.}}{{end}}' work |
-	while read -r pkg dir files; do
-		[[ -n ${files:-} ]] || continue
-		for f in $files; do
-			if grep -q '^func Fuzz' "$dir/$f"; then
-				echo "$pkg"
-				break
-			fi
-		done
-	done)
+listing=$(go list -f '{{.ImportPath}} {{.Dir}}{{range .TestGoFiles}} {{.}}{{end}}{{range .XTestGoFiles}} {{.}}{{end}}' work)
+pkgs=()
+while read -r pkg dir files; do
+	[[ -n ${files:-} ]] || continue
+	for f in $files; do
+		if grep -q '^func Fuzz' "$dir/$f"; then
+			pkgs+=("$pkg")
+			break
+		fi
+	done
+done <<<"$listing"
+
 
 ran=0
 failed=()
 for pkg in "${pkgs[@]}"; do
-	mapfile -t targets < <(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true)
+	list=$(go test -list '^Fuzz' "$pkg")
+	mapfile -t targets < <(grep '^Fuzz' <<<"$list" || true)
 	for name in "${targets[@]}"; do
 		echo "fuzz: $pkg $name for $fuzztime"
 		if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg"; then
