@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"math"
 	"unicode/utf8"
 )
 
@@ -205,7 +206,7 @@ func validatePayload(t Type, payload []byte, n int) error {
 	}
 	if !ok {
 		// Tell syntax errors apart from shape errors.
-		var s scanner
+		s := scanner{nAttach: math.MaxInt}
 		if err := s.scan(payload); err != nil {
 			return err
 		}
