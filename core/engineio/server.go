@@ -38,8 +38,11 @@ type Server struct {
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
-	closed   bool
-	wg       sync.WaitGroup // the sessions' WebSocket loops and close callbacks
+	// closing holds polling sessions closed by the server while no poll was
+	// pending, until the next poll takes their close packet.
+	closing map[string]*Session
+	closed  bool
+	wg      sync.WaitGroup // the sessions' WebSocket loops and close callbacks
 }
 
 var _ Handler = (*Server)(nil)
@@ -47,7 +50,7 @@ var _ Handler = (*Server)(nil)
 // NewServer returns a server with the given options; nil selects every default.
 func NewServer(opts *Options) *Server {
 	o := opts.withDefaults()
-	return &Server{opts: o, log: o.Logger, sessions: make(map[string]*Session)}
+	return &Server{opts: o, log: o.Logger, sessions: make(map[string]*Session), closing: make(map[string]*Session)}
 }
 
 // Options returns the server's options with defaults filled in.
@@ -81,6 +84,10 @@ func (s *Server) Close() error {
 	all := make([]*Session, 0, len(s.sessions))
 	for _, sess := range s.sessions {
 		all = append(all, sess)
+	}
+	for id, sess := range s.closing {
+		sess.lingerTimer.Stop()
+		delete(s.closing, id)
 	}
 	s.mu.Unlock()
 	for _, sess := range all {
@@ -134,7 +141,7 @@ func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 	}
 	sess := s.Session(sid)
 	if sess == nil {
-		return reqErr(http.StatusBadRequest, CodeUnknownSID)
+		return s.serveClosing(w, r, sid, isWS)
 	}
 	if isWS {
 		return sess.upgrade(w, r)
@@ -238,6 +245,49 @@ func (s *Server) started(sess *Session) {
 		s.OnConnection(sess)
 	}
 	sess.startHeartbeat()
+}
+
+// linger keeps a polling session that the server closed while no poll was
+// pending, so that the client's next poll gets the close packet instead of
+// "Session ID unknown", as with the reference server. It is dropped after
+// pingTimeout if no poll comes.
+func (s *Server) linger(sess *Session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.closing[sess.id] = sess
+	sess.lingerTimer = time.AfterFunc(s.opts.PingTimeout, func() {
+		s.mu.Lock()
+		if s.closing[sess.id] == sess {
+			delete(s.closing, sess.id)
+		}
+		s.mu.Unlock()
+	})
+}
+
+// serveClosing answers a request for a sid that is not open: a poll on a
+// lingering session takes its close packet, a POST to it is accepted and
+// ignored, anything else is an unknown sid.
+func (s *Server) serveClosing(w ResponseWriter, r Request, sid string, isWS bool) *RequestError {
+	method := r.Method()
+	s.mu.Lock()
+	sess := s.closing[sid]
+	if sess != nil && !isWS && method == http.MethodGet {
+		delete(s.closing, sid)
+		sess.lingerTimer.Stop()
+	}
+	s.mu.Unlock()
+	switch {
+	case sess == nil || isWS:
+		return reqErr(http.StatusBadRequest, CodeUnknownSID)
+	case method == http.MethodGet:
+		return sess.poll(w, r)
+	case method == http.MethodPost:
+		return sess.post(w, r)
+	}
+	return reqErr(http.StatusBadRequest, CodeBadRequest)
 }
 
 func (s *Server) remove(sess *Session) {

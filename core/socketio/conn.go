@@ -1,0 +1,187 @@
+package socketio
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/siokit/siokit/core/engineio"
+	"github.com/siokit/siokit/core/parser"
+)
+
+// conn is one Engine.IO session carrying a client's namespaces.
+type conn struct {
+	srv *Server
+	es  *engineio.Session
+	dec parser.Decoder // used only by onMessage and onClose, which the engine serialises
+
+	mu           sync.Mutex
+	sockets      map[string]*Socket // by namespace name
+	everJoined   bool
+	closeReason  string
+	connectTimer *time.Timer
+}
+
+func newConn(srv *Server, es *engineio.Session) *conn {
+	c := &conn{
+		srv:     srv,
+		es:      es,
+		dec:     parser.Decoder{MaxAttachments: srv.opts.MaxAttachments, MaxNamespaceLen: srv.opts.MaxNamespaceLen},
+		sockets: make(map[string]*Socket),
+	}
+	es.OnMessage(c.onMessage)
+	es.OnClose(c.onClose)
+	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, c.onConnectTimeout)
+	return c
+}
+
+func (c *conn) onConnectTimeout() {
+	c.mu.Lock()
+	joined := c.everJoined
+	c.mu.Unlock()
+	if !joined {
+		c.srv.log.Debug("socketio: no namespace joined in time", "eio", c.es.ID())
+		c.fail(ReasonTransportClose, fmt.Errorf("connect timeout"))
+	}
+}
+
+// connected notes that a namespace connection succeeded.
+func (c *conn) connected() {
+	c.mu.Lock()
+	c.everJoined = true
+	c.mu.Unlock()
+	c.connectTimer.Stop()
+}
+
+func (c *conn) socket(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sockets[nsp]
+}
+
+func (c *conn) forget(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}
+
+// onMessage decodes one Engine.IO message and routes the packet. Any
+// protocol violation closes the connection without calling a handler.
+func (c *conn) onMessage(data []byte, binary bool) {
+	p, err := c.dec.Decode(data, binary)
+	if err != nil {
+		c.fail(ReasonParseError, err)
+		return
+	}
+	if p == nil {
+		return // waiting for attachments
+	}
+	if err := c.route(p); err != nil {
+		c.fail(ReasonParseError, err)
+	}
+}
+
+func (c *conn) route(p *parser.Packet) error {
+	if p.Type == parser.Connect {
+		return c.connect(p)
+	}
+	s := c.socket(p.Namespace)
+	switch p.Type {
+	case parser.Disconnect:
+		if s != nil {
+			s.onDisconnect(ReasonClientNamespaceDisconnect)
+		}
+		return nil
+	case parser.Event, parser.BinaryEvent:
+		if s == nil {
+			return fmt.Errorf("event for namespace %q not joined", p.Namespace)
+		}
+		return s.onEvent(p)
+	case parser.Ack, parser.BinaryAck:
+		if s == nil {
+			return fmt.Errorf("ack for namespace %q not joined", p.Namespace)
+		}
+		return s.onAck(p)
+	}
+	return fmt.Errorf("unexpected %s packet from a client", p.Type)
+}
+
+// connect handles a CONNECT packet: the namespace is looked up (or created
+// by a dynamic parent), state is recovered when the client asks and the
+// server can, and the middlewares and connect handlers are queued.
+func (c *conn) connect(p *parser.Packet) error {
+	auth := json.RawMessage(p.Data)
+	nsp := c.srv.lookup(p.Namespace, auth)
+	if nsp == nil {
+		refusal := &parser.Packet{Type: parser.ConnectError, Namespace: p.Namespace, Data: []byte(`{"message":"Invalid namespace"}`)}
+		_ = c.es.SendPackets(encodeFrames(refusal), false)
+		return nil
+	}
+	var restored *PersistedSession
+	if c.srv.opts.Recovery != nil && len(auth) > 0 {
+		var r struct {
+			PID    string `json:"pid"`
+			Offset string `json:"offset"`
+		}
+		if json.Unmarshal(auth, &r) == nil && r.PID != "" && r.Offset != "" {
+			restored, _ = nsp.manager.RestoreSession(r.PID, r.Offset)
+		}
+	}
+	s := newSocket(nsp, c, auth, restored)
+	c.mu.Lock()
+	if c.sockets[p.Namespace] != nil {
+		c.mu.Unlock()
+		return fmt.Errorf("duplicate CONNECT for namespace %q", p.Namespace)
+	}
+	c.sockets[p.Namespace] = s
+	c.mu.Unlock()
+	s.enqueue(s.runConnect)
+	return nil
+}
+
+// fail closes the connection after a protocol violation.
+func (c *conn) fail(reason string, err error) {
+	c.srv.log.Info("socketio: closing connection", "eio", c.es.ID(), "reason", reason, "err", err)
+	c.mu.Lock()
+	if c.closeReason == "" {
+		c.closeReason = reason
+	}
+	c.mu.Unlock()
+	_ = c.es.Close()
+}
+
+// closeWith closes the connection from the server side: s (if any) leaves
+// with reason, the other sockets with "forced server close".
+func (c *conn) closeWith(reason string, s *Socket) {
+	if s != nil {
+		s.onDisconnect(reason)
+	}
+	c.mu.Lock()
+	if c.closeReason == "" {
+		c.closeReason = ReasonForcedServerClose
+	}
+	c.mu.Unlock()
+	_ = c.es.Close()
+}
+
+// onClose disconnects every socket of the closed Engine.IO session.
+func (c *conn) onClose(engineReason string) {
+	c.connectTimer.Stop()
+	c.dec.Reset()
+	c.mu.Lock()
+	reason := c.closeReason
+	if reason == "" {
+		reason = engineReason
+	}
+	sockets := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		sockets = append(sockets, s)
+	}
+	c.mu.Unlock()
+	for _, s := range sockets {
+		s.onDisconnect(reason)
+	}
+}

@@ -1,0 +1,329 @@
+package socketio
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/siokit/siokit/core/engineio"
+	"github.com/siokit/siokit/core/parser"
+)
+
+// BroadcastOptions selects the recipients of an operation on many sockets.
+// Socket ids are rooms too: every socket is in the room named by its id.
+type BroadcastOptions struct {
+	// Rooms limits the operation to sockets in any of these rooms; empty
+	// means every socket of the namespace.
+	Rooms []string
+	// Except skips sockets in any of these rooms.
+	Except []string
+	// Volatile packets may be dropped when a socket is not ready for them.
+	Volatile bool
+	// Local keeps the operation on this process.
+	Local bool
+}
+
+// Manager keeps room membership and delivers broadcasts for one namespace.
+// The default [InMemoryManager] serves one process; a pub/sub manager wraps
+// it and relays every operation that crosses processes through a broker.
+// All methods are safe for concurrent use.
+type Manager interface {
+	// AddAll puts a local socket in rooms.
+	AddAll(sid string, rooms []string)
+	// Del takes a local socket out of a room.
+	Del(sid, room string)
+	// DelAll takes a local socket out of every room.
+	DelAll(sid string)
+	// SocketRooms returns the rooms of a local socket.
+	SocketRooms(sid string) []string
+	// Sockets returns the ids of local sockets in any of rooms, or of every
+	// local socket when rooms is empty.
+	Sockets(rooms []string) []string
+
+	// Broadcast sends the packet to every matching socket.
+	Broadcast(p *parser.Packet, opts *BroadcastOptions)
+	// BroadcastWithAck sends the packet, which carries an ack id, to every
+	// matching socket; onCount is called with the number of sockets the
+	// packet went to (once per process), onAck with each acknowledgement.
+	BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(*Response))
+
+	// FetchSockets returns the matching sockets.
+	FetchSockets(ctx context.Context, opts *BroadcastOptions) ([]*RemoteSocket, error)
+	// AddSockets makes the matching sockets join rooms.
+	AddSockets(opts *BroadcastOptions, rooms []string)
+	// DelSockets makes the matching sockets leave rooms.
+	DelSockets(opts *BroadcastOptions, rooms []string)
+	// DisconnectSockets disconnects the matching sockets; close also closes
+	// their underlying connections.
+	DisconnectSockets(opts *BroadcastOptions, close bool)
+
+	// ServerSideEmit sends an event to the namespace on every other server
+	// process. With onAck set, each process's acknowledgement is passed to
+	// it and ServerSideEmit returns once all have answered or ctx ends.
+	ServerSideEmit(ctx context.Context, p *parser.Packet, onAck func(*Response)) error
+
+	// PersistSession keeps a disconnected socket's state for recovery.
+	PersistSession(s *PersistedSession)
+	// RestoreSession returns the state kept for pid with the packets
+	// broadcast after offset, or false when it is unknown or expired.
+	RestoreSession(pid, offset string) (*PersistedSession, bool)
+
+	// Close releases the manager's resources.
+	Close() error
+}
+
+// InMemoryManager is the default [Manager]: room membership and delivery
+// within one process. Pub/sub managers embed it for local delivery.
+type InMemoryManager struct {
+	nsp *Namespace
+
+	mu    sync.RWMutex
+	rooms map[string]map[string]struct{} // room -> sids
+	sids  map[string]map[string]struct{} // sid -> rooms
+
+	recovery *recoveryStore
+}
+
+var _ Manager = (*InMemoryManager)(nil)
+
+// NewInMemoryManager returns the in-process manager of nsp.
+func NewInMemoryManager(nsp *Namespace) *InMemoryManager {
+	m := &InMemoryManager{
+		nsp:   nsp,
+		rooms: make(map[string]map[string]struct{}),
+		sids:  make(map[string]map[string]struct{}),
+	}
+	if r := nsp.server.opts.Recovery; r != nil {
+		m.recovery = newRecoveryStore(r.MaxDisconnectionDuration)
+	}
+	return m
+}
+
+// Namespace returns the namespace the manager serves.
+func (m *InMemoryManager) Namespace() *Namespace { return m.nsp }
+
+// AddAll implements [Manager].
+func (m *InMemoryManager) AddAll(sid string, rooms []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	mine := m.sids[sid]
+	if mine == nil {
+		mine = make(map[string]struct{}, len(rooms))
+		m.sids[sid] = mine
+	}
+	for _, r := range rooms {
+		mine[r] = struct{}{}
+		members := m.rooms[r]
+		if members == nil {
+			members = make(map[string]struct{})
+			m.rooms[r] = members
+		}
+		members[sid] = struct{}{}
+	}
+}
+
+// Del implements [Manager].
+func (m *InMemoryManager) Del(sid, room string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.delLocked(sid, room)
+}
+
+func (m *InMemoryManager) delLocked(sid, room string) {
+	if members := m.rooms[room]; members != nil {
+		delete(members, sid)
+		if len(members) == 0 {
+			delete(m.rooms, room)
+		}
+	}
+	if mine := m.sids[sid]; mine != nil {
+		delete(mine, room)
+	}
+}
+
+// DelAll implements [Manager].
+func (m *InMemoryManager) DelAll(sid string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for room := range m.sids[sid] {
+		if members := m.rooms[room]; members != nil {
+			delete(members, sid)
+			if len(members) == 0 {
+				delete(m.rooms, room)
+			}
+		}
+	}
+	delete(m.sids, sid)
+}
+
+// SocketRooms implements [Manager].
+func (m *InMemoryManager) SocketRooms(sid string) []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	mine := m.sids[sid]
+	if mine == nil {
+		return nil
+	}
+	out := make([]string, 0, len(mine))
+	for r := range mine {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Sockets implements [Manager].
+func (m *InMemoryManager) Sockets(rooms []string) []string {
+	var out []string
+	m.each(&BroadcastOptions{Rooms: rooms}, func(s *Socket) { out = append(out, s.id) })
+	return out
+}
+
+// Rooms returns every room of the namespace with local members.
+func (m *InMemoryManager) Rooms() []string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]string, 0, len(m.rooms))
+	for r := range m.rooms {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// each calls fn for every local connected socket matching opts. fn must not
+// change room membership.
+func (m *InMemoryManager) each(opts *BroadcastOptions, fn func(*Socket)) {
+	m.mu.RLock()
+	var except map[string]struct{}
+	if len(opts.Except) > 0 {
+		except = make(map[string]struct{})
+		for _, r := range opts.Except {
+			for sid := range m.rooms[r] {
+				except[sid] = struct{}{}
+			}
+		}
+	}
+	var targets []*Socket
+	visit := func(sid string) {
+		if _, skip := except[sid]; skip {
+			return
+		}
+		if s := m.nsp.localSocket(sid); s != nil {
+			targets = append(targets, s)
+		}
+	}
+	switch len(opts.Rooms) {
+	case 0:
+		for sid := range m.sids {
+			visit(sid)
+		}
+	case 1:
+		for sid := range m.rooms[opts.Rooms[0]] {
+			visit(sid)
+		}
+	default:
+		seen := make(map[string]struct{})
+		for _, r := range opts.Rooms {
+			for sid := range m.rooms[r] {
+				if _, dup := seen[sid]; !dup {
+					seen[sid] = struct{}{}
+					visit(sid)
+				}
+			}
+		}
+	}
+	m.mu.RUnlock()
+	for _, s := range targets {
+		fn(s)
+	}
+}
+
+// Broadcast implements [Manager]: the packet is encoded once and the same
+// bytes go to every recipient.
+func (m *InMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
+	if m.recovery != nil && !opts.Volatile && p.Type == parser.Event && !p.HasID {
+		p = m.recovery.record(p, opts)
+	}
+	frames := encodeFrames(p)
+	m.each(opts, func(s *Socket) { s.deliver(frames, p, opts.Volatile) })
+}
+
+// BroadcastWithAck implements [Manager].
+func (m *InMemoryManager) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(*Response)) {
+	frames := encodeFrames(p)
+	n := 0
+	m.each(opts, func(s *Socket) {
+		if s.expectAck(p.ID, onAck) {
+			s.deliver(frames, p, opts.Volatile)
+			n++
+		}
+	})
+	onCount(n)
+}
+
+// FetchSockets implements [Manager].
+func (m *InMemoryManager) FetchSockets(_ context.Context, opts *BroadcastOptions) ([]*RemoteSocket, error) {
+	var out []*RemoteSocket
+	m.each(opts, func(s *Socket) { out = append(out, s.remote()) })
+	return out, nil
+}
+
+// AddSockets implements [Manager].
+func (m *InMemoryManager) AddSockets(opts *BroadcastOptions, rooms []string) {
+	m.each(opts, func(s *Socket) { s.Join(rooms...) })
+}
+
+// DelSockets implements [Manager].
+func (m *InMemoryManager) DelSockets(opts *BroadcastOptions, rooms []string) {
+	m.each(opts, func(s *Socket) {
+		for _, r := range rooms {
+			s.Leave(r)
+		}
+	})
+}
+
+// DisconnectSockets implements [Manager].
+func (m *InMemoryManager) DisconnectSockets(opts *BroadcastOptions, close bool) {
+	m.each(opts, func(s *Socket) { s.Disconnect(close) })
+}
+
+// ServerSideEmit implements [Manager]: with one process there is nobody to
+// tell, so it returns at once.
+func (m *InMemoryManager) ServerSideEmit(context.Context, *parser.Packet, func(*Response)) error {
+	return nil
+}
+
+// PersistSession implements [Manager].
+func (m *InMemoryManager) PersistSession(s *PersistedSession) {
+	if m.recovery != nil {
+		m.recovery.persist(s)
+	}
+}
+
+// RestoreSession implements [Manager].
+func (m *InMemoryManager) RestoreSession(pid, offset string) (*PersistedSession, bool) {
+	if m.recovery == nil {
+		return nil, false
+	}
+	return m.recovery.restore(pid, offset)
+}
+
+// Close implements [Manager].
+func (m *InMemoryManager) Close() error {
+	if m.recovery != nil {
+		m.recovery.close()
+	}
+	return nil
+}
+
+// encodeFrames encodes a packet into the Engine.IO messages that carry it:
+// the text header, then one binary message per attachment.
+func encodeFrames(p *parser.Packet) []engineio.Packet {
+	frames := make([]engineio.Packet, 1+len(p.Attachments))
+	frames[0] = engineio.Packet{Type: engineio.PacketMessage, Data: p.Append(nil)}
+	for i, a := range p.Attachments {
+		frames[1+i] = engineio.Packet{Type: engineio.PacketMessage, Data: a, Binary: true}
+	}
+	return frames
+}

@@ -1,0 +1,650 @@
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/siokit/siokit/core/engineio"
+	"github.com/siokit/siokit/core/parser"
+)
+
+// Handshake is what the server knows of the request that opened a socket.
+type Handshake struct {
+	// Headers are the HTTP request headers of the Engine.IO handshake.
+	Headers http.Header `json:"headers"`
+	// Query is the URL query of the handshake.
+	Query url.Values `json:"query"`
+	// Auth is the client's auth object from its CONNECT packet, or nil.
+	Auth json.RawMessage `json:"auth,omitempty"`
+	// Address is the client's remote address.
+	Address string `json:"address"`
+	// Time is when the connection was made.
+	Time time.Time `json:"time"`
+	// URL is the request path and query.
+	URL string `json:"url"`
+}
+
+// DecodeAuth decodes the client's auth object into v.
+func (h *Handshake) DecodeAuth(v any) error {
+	if len(h.Auth) == 0 {
+		return fmt.Errorf("socketio: the client sent no auth")
+	}
+	return json.Unmarshal(h.Auth, v)
+}
+
+type socketState int32
+
+const (
+	stateConnecting socketState = iota
+	stateConnected
+	stateDisconnected
+)
+
+// Socket is one client's connection to one namespace. Its methods are safe
+// for concurrent use.
+type Socket struct {
+	id        string
+	pid       string
+	nsp       *Namespace
+	conn      *conn
+	handshake *Handshake
+	recovered *PersistedSession
+
+	mu    sync.Mutex
+	state socketState
+	held  [][]engineio.Packet // emits made while connecting
+	acks  map[uint64]func(*Response)
+	data  map[string]any
+
+	packetMiddlewares []func(*Socket, string, []json.RawMessage) error
+	outgoing          []func(event string, args []any)
+	hasOutgoing       atomic.Bool
+
+	jobMu   sync.Mutex
+	jobs    []func()
+	running bool
+}
+
+func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, restored *PersistedSession) *Socket {
+	hs := c.es.Handshake()
+	s := &Socket{
+		nsp:  nsp,
+		conn: c,
+		handshake: &Handshake{
+			Headers: hs.Headers,
+			Query:   hs.Query,
+			Auth:    auth,
+			Address: hs.RemoteAddr,
+			Time:    hs.Time,
+			URL:     hs.Path + "?" + hs.Query.Encode(),
+		},
+		acks: make(map[uint64]func(*Response)),
+		data: make(map[string]any),
+	}
+	if restored != nil {
+		s.id, s.pid, s.recovered = restored.SID, restored.PID, restored
+		if restored.Data != nil {
+			s.data = restored.Data
+		}
+	} else {
+		s.id = randomID()
+		if nsp.server.opts.Recovery != nil {
+			s.pid = randomID()
+		}
+	}
+	return s
+}
+
+func randomID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ID returns the socket id, which is also the name of its personal room.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns the handshake data. It must not be modified.
+func (s *Socket) Handshake() *Handshake { return s.handshake }
+
+// Recovered reports whether the connection state was recovered: the socket
+// got back its id, rooms and data, and the packets it missed.
+func (s *Socket) Recovered() bool { return s.recovered != nil }
+
+// Connected reports whether the socket is connected.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state == stateConnected
+}
+
+// Transport returns the underlying transport, "polling" or "websocket".
+func (s *Socket) Transport() string { return s.conn.es.Transport() }
+
+// EngineID returns the id of the underlying Engine.IO session, which the
+// socket shares with the client's other namespaces.
+func (s *Socket) EngineID() string { return s.conn.es.ID() }
+
+// Emit sends an event to this client. Values of type []byte, at any depth,
+// travel as binary attachments.
+func (s *Socket) Emit(event string, args ...any) error {
+	return s.emit(event, args, false)
+}
+
+// Send emits a "message" event.
+func (s *Socket) Send(args ...any) error { return s.Emit("message", args...) }
+
+// EmitVolatile emits an event that may be dropped if the client is not
+// ready to receive it.
+func (s *Socket) EmitVolatile(event string, args ...any) error {
+	return s.emit(event, args, true)
+}
+
+func (s *Socket) emit(event string, args []any, volatile bool) error {
+	if isReserved(event) {
+		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	if s.nsp.server.opts.Recovery != nil && !volatile && s.Connected() {
+		// Through the manager, so the packet gets an offset for recovery.
+		return s.nsp.To(s.id).Emit(event, args...)
+	}
+	p, err := eventPacket(s.nsp.name, event, args)
+	if err != nil {
+		return err
+	}
+	return s.deliver(encodeFrames(p), p, volatile)
+}
+
+// eventPacket encodes an EVENT packet.
+func eventPacket(nsp, event string, args []any) (*parser.Packet, error) {
+	data, atts, err := parser.EncodeEvent(nil, event, args)
+	if err != nil {
+		return nil, fmt.Errorf("socketio: encode %q: %w", event, err)
+	}
+	return &parser.Packet{Type: parser.Event, Namespace: nsp, Data: data, Attachments: atts}, nil
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement,
+// until ctx ends (the error then wraps ErrTimeout on a deadline, and ctx's
+// error in any case) or the socket disconnects (ErrDisconnected).
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*Response, error) {
+	if isReserved(event) {
+		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
+	}
+	p, err := eventPacket(s.nsp.name, event, args)
+	if err != nil {
+		return nil, err
+	}
+	p.ID, p.HasID = s.nsp.ackIDs.Add(1)-1, true
+	ch := make(chan *Response, 1)
+	if !s.expectAck(p.ID, func(r *Response) { ch <- r }) {
+		return nil, ErrDisconnected
+	}
+	if err := s.deliver(encodeFrames(p), p, false); err != nil {
+		s.dropAck(p.ID)
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		if r == nil {
+			return nil, ErrDisconnected
+		}
+		return r, nil
+	case <-ctx.Done():
+		s.dropAck(p.ID)
+		return nil, ackWaitError(ctx)
+	}
+}
+
+// Call is EmitWithAck, named as python-socketio names it.
+func (s *Socket) Call(ctx context.Context, event string, args ...any) (*Response, error) {
+	return s.EmitWithAck(ctx, event, args...)
+}
+
+func ackWaitError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+	}
+	return fmt.Errorf("socketio: waiting for ack: %w", ctx.Err())
+}
+
+// expectAck registers fn for the ack with id; false if disconnected.
+func (s *Socket) expectAck(id uint64, fn func(*Response)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateDisconnected {
+		return false
+	}
+	s.acks[id] = fn
+	return true
+}
+
+func (s *Socket) dropAck(id uint64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
+
+// deliver queues the frames of an encoded packet for this client.
+func (s *Socket) deliver(frames []engineio.Packet, p *parser.Packet, volatile bool) error {
+	s.mu.Lock()
+	switch s.state {
+	case stateDisconnected:
+		s.mu.Unlock()
+		return ErrDisconnected
+	case stateConnecting:
+		if !volatile {
+			s.held = append(s.held, frames)
+		}
+		s.mu.Unlock()
+		return nil
+	}
+	err := s.conn.es.SendPackets(frames, volatile)
+	s.mu.Unlock()
+	if s.hasOutgoing.Load() {
+		s.notifyOutgoing(p)
+	}
+	if err != nil {
+		return fmt.Errorf("socketio: send to %s: %w", s.id, err)
+	}
+	return nil
+}
+
+// OnAnyOutgoing adds a listener called with every event sent to this socket.
+func (s *Socket) OnAnyOutgoing(fn func(event string, args []any)) {
+	s.mu.Lock()
+	s.outgoing = append(s.outgoing, fn)
+	s.mu.Unlock()
+	s.hasOutgoing.Store(true)
+}
+
+func (s *Socket) notifyOutgoing(p *parser.Packet) {
+	if p.Type != parser.Event && p.Type != parser.BinaryEvent {
+		return
+	}
+	name, raw, err := parser.ParseEvent(p.Data)
+	if err != nil {
+		return
+	}
+	args, err := parser.DecodeArgs(raw, p.Attachments)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	listeners := slices.Clone(s.outgoing)
+	s.mu.Unlock()
+	for _, fn := range listeners {
+		s.nsp.server.safeCall("outgoing listener", s.id, func() { fn(name, args) })
+	}
+}
+
+// Use adds a per-packet middleware, run before the handler of every event
+// the client sends. Returning an error drops the event (the error is logged).
+func (s *Socket) Use(fn func(s *Socket, event string, args []json.RawMessage) error) {
+	s.mu.Lock()
+	s.packetMiddlewares = append(s.packetMiddlewares, fn)
+	s.mu.Unlock()
+}
+
+// Join puts the socket in rooms.
+func (s *Socket) Join(rooms ...string) { s.nsp.manager.AddAll(s.id, rooms) }
+
+// Leave takes the socket out of a room.
+func (s *Socket) Leave(room string) { s.nsp.manager.Del(s.id, room) }
+
+// Rooms returns the socket's rooms, its personal room included.
+func (s *Socket) Rooms() []string { return s.nsp.manager.SocketRooms(s.id) }
+
+// To selects rooms for a broadcast that skips this socket.
+func (s *Socket) To(rooms ...string) *BroadcastOperator {
+	return s.nsp.operator().Except(s.id).To(rooms...)
+}
+
+// Broadcast selects every other socket of the namespace.
+func (s *Socket) Broadcast() *BroadcastOperator { return s.nsp.operator().Except(s.id) }
+
+// Session returns a copy of the socket's session data.
+func (s *Socket) Session() map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.data)
+}
+
+// SaveSession replaces the socket's session data with a copy of m.
+func (s *Socket) SaveSession(m map[string]any) {
+	s.mu.Lock()
+	s.data = maps.Clone(m)
+	if s.data == nil {
+		s.data = make(map[string]any)
+	}
+	s.mu.Unlock()
+}
+
+// UpdateSession runs fn on the live session data, with no other session
+// access in between: python-socketio's session context manager.
+func (s *Socket) UpdateSession(fn func(m map[string]any)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(s.data)
+}
+
+// Disconnect removes the socket from its namespace and tells the client;
+// with close, it closes the whole underlying connection, and with it the
+// client's other namespaces.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.conn.closeWith(ReasonServerNamespaceDisconnect, s)
+		return
+	}
+	p := &parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}
+	_ = s.conn.es.SendPackets(encodeFrames(p), false)
+	s.onDisconnect(ReasonServerNamespaceDisconnect)
+}
+
+// enqueue runs job after the socket's earlier jobs, on a goroutine that
+// exists only while there is work.
+func (s *Socket) enqueue(job func()) {
+	s.jobMu.Lock()
+	s.jobs = append(s.jobs, job)
+	if s.running {
+		s.jobMu.Unlock()
+		return
+	}
+	s.running = true
+	s.jobMu.Unlock()
+	srv := s.nsp.server
+	srv.wg.Add(1)
+	go func() {
+		defer srv.wg.Done()
+		for {
+			s.jobMu.Lock()
+			if len(s.jobs) == 0 {
+				s.running = false
+				s.jobs = nil
+				s.jobMu.Unlock()
+				return
+			}
+			j := s.jobs[0]
+			s.jobs[0] = nil
+			s.jobs = s.jobs[1:]
+			s.jobMu.Unlock()
+			srv.safeCall("handler", s.id, j)
+		}
+	}()
+}
+
+// runConnect runs the middlewares and connect handlers, then confirms or
+// refuses the connection.
+func (s *Socket) runConnect() {
+	h := s.nsp.h
+	h.mu.RLock()
+	mws := slices.Clone(h.middlewares)
+	onConnect := slices.Clone(h.onConnect)
+	h.mu.RUnlock()
+	skip := s.recovered != nil && s.nsp.server.opts.Recovery.SkipMiddlewares
+	if !skip {
+		for _, mw := range mws {
+			if err := s.guard(mw); err != nil {
+				s.refuse(err)
+				return
+			}
+		}
+	}
+	for _, fn := range onConnect {
+		if err := s.guard(fn); err != nil {
+			s.refuse(err)
+			return
+		}
+	}
+	s.accept()
+}
+
+// guard runs a middleware or connect handler, turning a panic into a refusal.
+func (s *Socket) guard(fn func(*Socket) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.nsp.server.log.Error("socketio: panic in connect handler", "nsp", s.nsp.name, "panic", v)
+			err = NewConnectError("Internal server error", nil)
+		}
+	}()
+	return fn(s)
+}
+
+// accept confirms the connection, then sends what was emitted meanwhile.
+func (s *Socket) accept() {
+	rooms := []string{s.id}
+	if s.recovered != nil {
+		rooms = append(rooms, s.recovered.Rooms...)
+	}
+	s.nsp.manager.AddAll(s.id, rooms)
+	s.mu.Lock()
+	if s.state != stateConnecting {
+		s.mu.Unlock()
+		s.nsp.manager.DelAll(s.id)
+		return
+	}
+	s.state = stateConnected
+	s.nsp.add(s)
+	payload := []byte(`{"sid":` + quote(s.id))
+	if s.pid != "" {
+		payload = append(payload, `,"pid":`+quote(s.pid)...)
+	}
+	payload = append(payload, '}')
+	ack := &parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: payload}
+	err := s.conn.es.SendPackets(encodeFrames(ack), false)
+	if s.recovered != nil {
+		for _, p := range s.recovered.Missed {
+			if err == nil {
+				err = s.conn.es.SendPackets(encodeFrames(p), false)
+			}
+		}
+	}
+	for _, frames := range s.held {
+		if err == nil {
+			err = s.conn.es.SendPackets(frames, false)
+		}
+	}
+	s.held = nil
+	s.mu.Unlock()
+	s.conn.connected()
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// refuse answers CONNECT_ERROR and forgets the socket.
+func (s *Socket) refuse(err error) {
+	s.mu.Lock()
+	if s.state != stateConnecting {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateDisconnected
+	s.held = nil
+	s.mu.Unlock()
+	ce := refusal(err)
+	p := &parser.Packet{Type: parser.ConnectError, Namespace: s.nsp.name, Data: ce.payload()}
+	_ = s.conn.es.SendPackets(encodeFrames(p), false)
+	s.nsp.manager.DelAll(s.id)
+	s.conn.forget(s)
+}
+
+// onEvent queues an event from the client for its handler.
+func (s *Socket) onEvent(p *parser.Packet) error {
+	name, args, err := parser.ParseEvent(p.Data)
+	if err != nil {
+		return err
+	}
+	s.enqueue(func() { s.dispatch(name, args, p) })
+	return nil
+}
+
+// dispatch runs the handler of one event and sends the acknowledgement.
+func (s *Socket) dispatch(name string, args []json.RawMessage, p *parser.Packet) {
+	if !s.Connected() {
+		return
+	}
+	s.mu.Lock()
+	mws := slices.Clone(s.packetMiddlewares)
+	s.mu.Unlock()
+	for _, mw := range mws {
+		if err := mw(s, name, args); err != nil {
+			s.nsp.server.log.Info("socketio: event refused by middleware", "sid", s.id, "event", name, "err", err)
+			return
+		}
+	}
+	h := s.nsp.h
+	h.mu.RLock()
+	fn := h.events[name]
+	if fn == nil {
+		fn = h.any
+	}
+	h.mu.RUnlock()
+	if fn == nil {
+		return
+	}
+	var ack AckFunc
+	if p.HasID {
+		var once atomic.Bool
+		ack = func(vals ...any) error {
+			if !once.CompareAndSwap(false, true) {
+				return nil
+			}
+			return s.sendAck(p.ID, vals)
+		}
+	}
+	res, took, err := fn.call(s, name, args, p.Attachments, ack)
+	if err != nil {
+		s.nsp.server.log.Warn("socketio: cannot call handler", "sid", s.id, "event", name, "err", err)
+		return
+	}
+	if ack != nil && !took {
+		if err := ack(res...); err != nil {
+			s.nsp.server.log.Debug("socketio: ack not sent", "sid", s.id, "err", err)
+		}
+	}
+}
+
+func (s *Socket) sendAck(id uint64, vals []any) error {
+	data, atts, err := parser.EncodeAck(nil, vals)
+	if err != nil {
+		return fmt.Errorf("socketio: encode ack: %w", err)
+	}
+	p := &parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts}
+	return s.deliver(encodeFrames(p), p, false)
+}
+
+// onAck resolves a pending acknowledgement; unknown ids are ignored.
+func (s *Socket) onAck(p *parser.Packet) error {
+	args, err := parser.SplitArray(p.Data)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	fn := s.acks[p.ID]
+	delete(s.acks, p.ID)
+	s.mu.Unlock()
+	if fn != nil {
+		fn(&Response{SID: s.id, Args: args, Attachments: p.Attachments})
+	}
+	return nil
+}
+
+// onDisconnect leaves the namespace: pending acks fail, rooms are left, the
+// state is kept for recovery when the reason allows, and the disconnect
+// handlers run after the socket's pending events.
+func (s *Socket) onDisconnect(reason string) {
+	s.mu.Lock()
+	if s.state == stateDisconnected {
+		s.mu.Unlock()
+		return
+	}
+	wasConnected := s.state == stateConnected
+	s.state = stateDisconnected
+	acks := s.acks
+	s.acks = make(map[uint64]func(*Response))
+	s.held = nil
+	data := s.data
+	s.mu.Unlock()
+
+	for _, fn := range acks {
+		fn(nil)
+	}
+	if wasConnected && s.pid != "" && recoverable(reason) {
+		s.nsp.manager.PersistSession(&PersistedSession{
+			SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: data, DisconnectedAt: time.Now(),
+		})
+	}
+	s.nsp.manager.DelAll(s.id)
+	s.nsp.remove(s)
+	s.conn.forget(s)
+	if !wasConnected {
+		return
+	}
+	s.enqueue(func() {
+		h := s.nsp.h
+		h.mu.RLock()
+		fns := slices.Clone(h.onDisconnect)
+		h.mu.RUnlock()
+		for _, fn := range fns {
+			s.nsp.server.safeCall("disconnect handler", s.id, func() { fn(s, reason) })
+		}
+	})
+}
+
+// remote describes the socket for FetchSockets.
+func (s *Socket) remote() *RemoteSocket {
+	return &RemoteSocket{
+		ID: s.id, Namespace: s.nsp.name, Rooms: s.Rooms(), Handshake: s.handshake,
+		Data: s.Session(), nsp: s.nsp,
+	}
+}
+
+// RemoteSocket describes a socket that may live on another server process,
+// as returned by FetchSockets. Its methods act through the manager.
+type RemoteSocket struct {
+	ID        string         `json:"id"`
+	Namespace string         `json:"nsp"`
+	Rooms     []string       `json:"rooms"`
+	Handshake *Handshake     `json:"handshake"`
+	Data      map[string]any `json:"data"`
+
+	nsp *Namespace
+}
+
+// NewRemoteSocket binds a socket description received from another process
+// to the namespace, so that its methods work. Pub/sub managers use it.
+func (n *Namespace) NewRemoteSocket(r *RemoteSocket) *RemoteSocket {
+	r.nsp = n
+	return r
+}
+
+// Emit sends an event to the socket.
+func (r *RemoteSocket) Emit(event string, args ...any) error {
+	return r.nsp.To(r.ID).Emit(event, args...)
+}
+
+// Join makes the socket join rooms.
+func (r *RemoteSocket) Join(rooms ...string) { r.nsp.In(r.ID).SocketsJoin(rooms...) }
+
+// Leave makes the socket leave rooms.
+func (r *RemoteSocket) Leave(rooms ...string) { r.nsp.In(r.ID).SocketsLeave(rooms...) }
+
+// Disconnect disconnects the socket; close also closes its connection.
+func (r *RemoteSocket) Disconnect(close bool) { r.nsp.In(r.ID).DisconnectSockets(close) }
