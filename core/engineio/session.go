@@ -46,6 +46,7 @@ type Session struct {
 	writing   bool          // a WebSocket writer goroutine is draining the queue
 
 	heartbeat   *time.Timer
+	lingerTimer *time.Timer // guarded by srv.mu; see Server.linger
 	pongPending bool
 	closeReason string
 }
@@ -151,6 +152,9 @@ func (c *Session) close(reason string, tell bool) {
 	c.closed = true
 	c.closeReason = reason
 	started := c.started
+	// A close packet for a polling client with no poll pending waits for
+	// its next poll.
+	linger := tell && c.transport == TransportPolling && !c.polling
 	if c.heartbeat != nil {
 		c.heartbeat.Stop()
 	}
@@ -174,6 +178,9 @@ func (c *Session) close(reason string, tell bool) {
 	c.mu.Unlock()
 
 	c.srv.remove(c)
+	if linger {
+		c.srv.linger(c)
+	}
 	if started && c.onClose != nil {
 		// The callback runs once the message being delivered (which may be
 		// the caller) has returned, and no message is delivered after it.
