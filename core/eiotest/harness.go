@@ -40,8 +40,7 @@ type harness struct {
 	mu         sync.Mutex
 	closes     map[string]chan closeEvent
 	conns      []*websocket.Conn
-	onMessage  func(s *engineio.Session, data []byte, binary bool) bool
-	connection func(s *engineio.Session)
+	hooks      hooks
 }
 
 // closeEvent is what OnClose saw.
@@ -55,6 +54,20 @@ type closeEvent struct {
 // the scenario started, the adapter's shutdown, then the server's.
 func start(t *testing.T, mount Mount, opts engineio.Options) *harness {
 	t.Helper()
+	return startWith(t, mount, opts, hooks{})
+}
+
+// hooks customise the echo server; they are set before it serves.
+type hooks struct {
+	// connection runs first in OnConnection.
+	connection func(s *engineio.Session)
+	// message runs for each message; returning true skips the echo.
+	message func(s *engineio.Session, data []byte, binary bool) bool
+}
+
+// startWith is start with hooks.
+func startWith(t *testing.T, mount Mount, opts engineio.Options, hk hooks) *harness {
+	t.Helper()
 	ignore := goleak.IgnoreCurrent()
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 
@@ -63,15 +76,15 @@ func start(t *testing.T, mount Mount, opts engineio.Options) *harness {
 		opts.PingInterval = 10 * time.Second
 		opts.PingTimeout = 5 * time.Second
 	}
-	h := &harness{t: t, closes: make(map[string]chan closeEvent)}
+	h := &harness{t: t, closes: make(map[string]chan closeEvent), hooks: hk}
 	h.srv = engineio.NewServer(&opts)
 	h.path = h.srv.Options().Path
 	h.srv.OnConnection = func(s *engineio.Session) {
-		if h.connection != nil {
-			h.connection(s)
+		if h.hooks.connection != nil {
+			h.hooks.connection(s)
 		}
 		s.OnMessage(func(data []byte, binary bool) {
-			if h.onMessage != nil && h.onMessage(s, data, binary) {
+			if h.hooks.message != nil && h.hooks.message(s, data, binary) {
 				return
 			}
 			_ = s.Send(data, binary)

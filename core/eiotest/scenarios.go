@@ -40,9 +40,9 @@ var scenarios = []scenario{
 }
 
 func testPollingHandshake(t *testing.T, mount Mount) {
-	h := start(t, mount, engineio.Options{PingInterval: 3 * time.Second, PingTimeout: 2 * time.Second, MaxHTTPBufferSize: 12345})
-	var got *engineio.Handshake
-	h.connection = func(s *engineio.Session) { got = s.Handshake() }
+	handshakes := make(chan *engineio.Handshake, 64)
+	h := startWith(t, mount, engineio.Options{PingInterval: 3 * time.Second, PingTimeout: 2 * time.Second, MaxHTTPBufferSize: 12345},
+		hooks{connection: func(s *engineio.Session) { handshakes <- s.Handshake() }})
 	res := h.do(http.MethodGet, "EIO=4&transport=polling&foo=bar", nil, nil)
 	if res.status != http.StatusOK {
 		t.Fatalf("status %d, body %q", res.status, res.body)
@@ -59,7 +59,7 @@ func testPollingHandshake(t *testing.T, mount Mount) {
 		o.PingTimeout != want.PingTimeout || o.MaxPayload != want.MaxPayload {
 		t.Errorf("open packet %+v, want %+v", o, want)
 	}
-	if got == nil || got.Query.Get("foo") != "bar" || got.Path != h.path {
+	if got := <-handshakes; got.Query.Get("foo") != "bar" || got.Path != h.path {
 		t.Errorf("Handshake %+v does not hold the request's query and path", got)
 	}
 	if h.srv.Session(o.SID) == nil {
@@ -331,6 +331,16 @@ func testCloseFromServer(t *testing.T, mount Mount) {
 	}
 	h.expectReason(sid, engineio.ReasonForcedClose)
 
+	// With no poll pending, the next poll still gets the close packet.
+	sid = h.open()
+	_ = h.srv.Session(sid).Send([]byte("bye"), false)
+	_ = h.srv.Session(sid).Close()
+	h.expectReason(sid, engineio.ReasonForcedClose)
+	if got := h.poll(sid); !slices.Equal(got, []string{"4bye", "1"}) {
+		t.Errorf("poll after the close got %q, want [4bye 1]", got)
+	}
+	expectError(t, h.do(http.MethodGet, sidQuery(sid), nil, nil), 400, 1, "")
+
 	c, o := h.wsOpen()
 	s := h.srv.Session(o.SID)
 	_ = s.Send([]byte("bye"), false)
@@ -394,13 +404,12 @@ func testErrorCodes(t *testing.T, mount Mount) {
 
 func testAllowRequest(t *testing.T, mount Mount) {
 	var connected atomic.Bool
-	h := start(t, mount, engineio.Options{AllowRequest: func(r engineio.Request) error {
+	h := startWith(t, mount, engineio.Options{AllowRequest: func(r engineio.Request) error {
 		if r.Header("X-Token") == "good" {
 			return nil
 		}
 		return errors.New("Go away, " + r.Method())
-	}})
-	h.connection = func(*engineio.Session) { connected.Store(true) }
+	}}, hooks{connection: func(*engineio.Session) { connected.Store(true) }})
 	expectError(t, h.do("GET", "EIO=4&transport=polling", nil, nil), 403, 4, "Go away, GET")
 	_, res, err := h.dialErr("EIO=4&transport=websocket", nil)
 	if err == nil || res == nil || res.StatusCode != http.StatusForbidden {
