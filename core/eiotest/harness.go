@@ -37,10 +37,10 @@ type harness struct {
 	client *http.Client
 	dialer websocket.Dialer
 
-	mu         sync.Mutex
-	closes     map[string]chan closeEvent
-	conns      []*websocket.Conn
-	hooks      hooks
+	mu     sync.Mutex
+	closes map[string]chan closeEvent
+	conns  []*websocket.Conn
+	hooks  hooks
 }
 
 // closeEvent is what OnClose saw.

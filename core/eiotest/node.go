@@ -133,4 +133,3 @@ func runClient(t *testing.T, mount Mount, script, mode, closer string) {
 			ev, res.Transport, wantReason, wantTransport)
 	}
 }
-
