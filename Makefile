@@ -40,15 +40,17 @@ run: ## Run the example server (examples/chat, or examples/engineio until the ch
 		echo "go run ./examples/engineio $(ARGS)"; go run ./examples/engineio $(ARGS); \
 	fi
 
-lint: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint over every module
-	@echo "gofmt -l (tracked .go files)"
-	@out=$$(git ls-files -z -- '*.go' | xargs -0 -r gofmt -l); \
-	if [[ -n "$$out" ]]; then echo "gofmt: these files need formatting:"; echo "$$out"; exit 1; fi
-	go vet work
-	@rc=0; for dir in $$(go list -m -f '{{.Dir}}'); do \
+lint: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint over every module (all run; fails if any fails)
+	@rc=0; \
+	echo "gofmt -l (tracked .go files)"; \
+	out=$$(git ls-files -z -- '*.go' | xargs -0 -r gofmt -l); \
+	if [[ -n "$$out" ]]; then echo "gofmt: these files need formatting:"; echo "$$out"; rc=1; fi; \
+	echo "go vet work"; go vet work || rc=1; \
+	for dir in $$(go list -m -f '{{.Dir}}'); do \
 		echo "golangci-lint run ./... in $${dir#$(CURDIR)/}"; \
 		(cd "$$dir" && $(GOLANGCI_LINT) run ./...) || rc=1; \
-	done; exit $$rc
+	done; \
+	if [[ $$rc != 0 ]]; then echo "lint: FAILED"; else echo "lint: ok"; fi; exit $$rc
 
 $(GOLANGCI_LINT):
 	@echo "installing golangci-lint $(GOLANGCI_LINT_VERSION) into $(BIN)"
