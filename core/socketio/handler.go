@@ -27,25 +27,25 @@ var (
 // handler is an event handler compiled once into a call plan.
 type handler struct {
 	fn        reflect.Value
-	name      string
 	socket    bool           // first parameter is *Socket
 	event     bool           // next parameter is the event name (catch-all)
-	params    []reflect.Type // decoded from the event's arguments
+	params    []reflect.Type // the remaining parameters, AckFunc included
+	ackAt     int            // index in params of the AckFunc, or -1
 	variadic  bool           // the last of params is the element type of ...T
-	ackParam  bool           // last parameter is an AckFunc
 	errResult bool           // last result is an error
 }
 
 // compileHandler checks fn's signature: func([*Socket,] [event string,]
-// args... [, AckFunc]) (results... [, error]). withEvent requires the event
-// name parameter of a catch-all handler.
+// params...) (results... [, error]), where at most one parameter is an
+// AckFunc and the others are decoded from the event's arguments. withEvent
+// requires the event name parameter of a catch-all handler.
 func compileHandler(fn any, withEvent bool) (*handler, error) {
 	v := reflect.ValueOf(fn)
 	if v.Kind() != reflect.Func || v.IsNil() {
 		return nil, fmt.Errorf("%w: %T is not a function", ErrBadHandler, fn)
 	}
 	t := v.Type()
-	h := &handler{fn: v, name: t.String()}
+	h := &handler{fn: v, ackAt: -1, variadic: t.IsVariadic()}
 	in := make([]reflect.Type, t.NumIn())
 	for i := range in {
 		in[i] = t.In(i)
@@ -61,20 +61,15 @@ func compileHandler(fn any, withEvent bool) (*handler, error) {
 		h.event = true
 		in = in[1:]
 	}
-	if n := len(in); n > 0 && in[n-1] == ackFuncType {
-		if t.IsVariadic() {
-			return nil, fmt.Errorf("%w: %s: AckFunc cannot follow a variadic parameter", ErrBadHandler, t)
-		}
-		h.ackParam = true
-		in = in[:n-1]
-	}
-	h.variadic = t.IsVariadic()
 	if h.variadic {
 		in[len(in)-1] = in[len(in)-1].Elem()
 	}
-	for _, p := range in {
-		if p == socketType || p == ackFuncType {
-			return nil, fmt.Errorf("%w: %s: *Socket comes first and AckFunc last", ErrBadHandler, t)
+	for i, p := range in {
+		switch {
+		case p == ackFuncType && h.ackAt < 0 && !(h.variadic && i == len(in)-1):
+			h.ackAt = i
+		case p == socketType || p == ackFuncType:
+			return nil, fmt.Errorf("%w: %s: *Socket comes first, and one AckFunc at most, not variadic", ErrBadHandler, t)
 		}
 	}
 	h.params = in
@@ -91,49 +86,51 @@ var errBadArgs = errors.New("socketio: event arguments do not match the handler"
 // call decodes the arguments and runs the handler. It returns the values to
 // acknowledge with, and whether the handler took over acknowledging.
 func (h *handler) call(s *Socket, event string, args []json.RawMessage, atts [][]byte, ack AckFunc) ([]any, bool, error) {
-	in := make([]reflect.Value, 0, 3+len(h.params))
+	in := make([]reflect.Value, 0, 3+len(h.params)+len(args))
 	if h.socket {
 		in = append(in, reflect.ValueOf(s))
 	}
 	if h.event {
 		in = append(in, reflect.ValueOf(event))
 	}
-	fixed := len(h.params)
+	last := len(h.params)
 	if h.variadic {
-		fixed--
+		last--
 	}
-	for i := 0; i < fixed; i++ {
-		v, err := decodeArg(h.params[i], args, i, atts)
+	next := 0 // the next event argument to decode
+	for i := 0; i < last; i++ {
+		if i == h.ackAt {
+			if ack == nil {
+				ack = func(...any) error { return nil }
+			}
+			in = append(in, reflect.ValueOf(ack))
+			continue
+		}
+		v, err := decodeArg(h.params[i], args, next, atts)
 		if err != nil {
 			return nil, false, err
 		}
 		in = append(in, v)
+		next++
 	}
 	if h.variadic {
-		elem := h.params[fixed]
-		for i := fixed; i < len(args); i++ {
-			v, err := decodeArg(elem, args, i, atts)
+		for ; next < len(args); next++ {
+			v, err := decodeArg(h.params[last], args, next, atts)
 			if err != nil {
 				return nil, false, err
 			}
 			in = append(in, v)
 		}
 	}
-	if h.ackParam {
-		if ack == nil {
-			ack = func(...any) error { return nil }
-		}
-		in = append(in, reflect.ValueOf(ack))
-	}
 	out := h.fn.Call(in)
-	if h.ackParam {
+	if h.ackAt >= 0 {
 		return nil, true, nil
 	}
 	if h.errResult {
-		last := out[len(out)-1]
+		e := out[len(out)-1]
 		out = out[:len(out)-1]
-		if !last.IsNil() {
-			err, _ := last.Interface().(error)
+		if !e.IsNil() {
+			err, _ := e.Interface().(error)
 			return []any{map[string]string{"message": err.Error()}}, false, nil
 		}
 	}

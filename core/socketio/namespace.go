@@ -66,7 +66,11 @@ func (n *Namespace) Manager() Manager { return n.manager }
 // receives a binary attachment); a final variadic parameter takes the rest.
 // When the client asks for an acknowledgement, the results are sent back
 // with it; a non-nil final error result is sent as {"message": text}
-// instead. A handler with an AckFunc parameter acknowledges by calling it.
+// instead. A handler with an AckFunc parameter (anywhere after the socket,
+// and not decoded from the arguments) acknowledges by calling it instead:
+//
+//	func(s *Socket, ack AckFunc, args ...any) { ack(args...) }
+//
 // A handler replaces an earlier one for the same event. An event's handlers
 // run one at a time per socket, in the order the events arrived; a panic in
 // one is recovered and logged.
