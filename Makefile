@@ -27,8 +27,11 @@ deps: ## Install what the tests need (npm ci, Debian python3-socketio/aiohttp, r
 	@scripts/deps.sh
 
 test: deps ## Run every module's tests with -race, then each fuzz target for FUZZTIME
-	go test -race -count=1 -timeout 20m work
-	@scripts/fuzz.sh "$(FUZZTIME)"
+	@rc=0; \
+	echo "go test -race -count=1 -timeout 20m work"; \
+	go test -race -count=1 -timeout 20m work || rc=1; \
+	scripts/fuzz.sh "$(FUZZTIME)" || rc=1; \
+	if [[ $$rc != 0 ]]; then echo "test: FAILED (see above)"; fi; exit $$rc
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 5s)
 	@scripts/fuzz.sh "$(FUZZTIME)"
