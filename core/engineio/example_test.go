@@ -52,7 +52,7 @@ func ExampleNewServer() {
 	// An adapter mounts it, e.g. http.Handle("/engine.io/", siohttp.Handler(srv)).
 
 	open := serve(srv, "GET", "EIO=4&transport=polling", "")
-	sid := open[len(`0{"sid":"`):strings.IndexByte(open, ',')-1]
+	sid := open[len(`0{"sid":"`) : strings.IndexByte(open, ',')-1]
 	q := "EIO=4&transport=polling&sid=" + sid
 	fmt.Println(serve(srv, "POST", q, "4hello\x1ebAQID"))
 	fmt.Printf("%q\n", serve(srv, "GET", q, ""))
