@@ -1,8 +1,10 @@
 package siohttp_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
@@ -30,4 +32,67 @@ func TestEngineIO(t *testing.T) {
 
 func TestEngineIOMiddleware(t *testing.T) {
 	eiotest.Run(t, mountMiddleware)
+}
+
+func TestMiddleware(t *testing.T) {
+	srv := engineio.NewServer(nil)
+	defer srv.Close()
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Next", "1")
+		_, _ = io.WriteString(w, "app:"+r.URL.Path)
+	})
+	ts := httptest.NewServer(siohttp.Middleware(srv, next))
+	defer ts.Close()
+
+	tests := []struct {
+		path     string
+		wantNext bool
+		status   int
+		prefix   string
+	}{
+		{"/", true, 200, "app:/"},
+		{"/index.html", true, 200, "app:/index.html"},
+		{"/engine.iox/", true, 200, "app:/engine.iox/"},
+		{"/socket.io/", true, 200, "app:/socket.io/"},
+		{"/engine.io/?EIO=4&transport=polling", false, 200, "0{"},
+		{"/engine.io?EIO=4&transport=polling", false, 200, "0{"},
+		{"/engine.io/?EIO=4&transport=bogus", false, 400, `{"code":0`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			res, err := ts.Client().Get(ts.URL + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if got := res.Header.Get("X-Next") == "1"; got != tt.wantNext {
+				t.Errorf("reached the wrapped handler: %v, want %v", got, tt.wantNext)
+			}
+			if res.StatusCode != tt.status || !strings.HasPrefix(string(body), tt.prefix) {
+				t.Errorf("status %d body %q, want %d %q...", res.StatusCode, body, tt.status, tt.prefix)
+			}
+		})
+	}
+}
+
+func TestUnwrap(t *testing.T) {
+	var got string
+	srv := engineio.NewServer(&engineio.Options{AllowRequest: func(r engineio.Request) error {
+		got = siohttp.Unwrap(r).UserAgent()
+		return nil
+	}})
+	defer srv.Close()
+	ts := httptest.NewServer(siohttp.Handler(srv))
+	defer ts.Close()
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/engine.io/?EIO=4&transport=polling", nil)
+	req.Header.Set("User-Agent", "unwrap-test")
+	res, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got != "unwrap-test" {
+		t.Errorf("Unwrap(r).UserAgent() = %q", got)
+	}
 }
