@@ -172,6 +172,7 @@ type Client struct {
 	mu          sync.Mutex
 	transport   string
 	queue       []Packet
+	spare       []Packet // an empty array to queue into, recycled by the WebSocket writer
 	queuedBytes int64
 	notify      chan struct{} // wakes the writer of the current transport
 	paused      bool          // polling paused for the upgrade
@@ -371,28 +372,34 @@ func (c *Client) Err() (reason string, err error) {
 // data until it is written, so the caller must not modify it afterwards.
 // Errors: [ErrClientClosed], [ErrMessageTooLarge], [ErrQueueFull].
 func (c *Client) Send(data []byte, binary bool) error {
-	return c.SendPackets([]Packet{{Type: PacketMessage, Data: data, Binary: binary}})
+	p := Packet{Type: PacketMessage, Data: data, Binary: binary}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.enqueueLocked(p)
 }
 
 // SendPackets queues packets as one unit: all or none of them are queued,
 // and they are written in order with no other packet between them (a
 // polling unit may span several POSTs to honour maxPayload).
 func (c *Client) SendPackets(ps []Packet) error {
-	var size int64
-	for _, p := range ps {
-		size += int64(len(p.Data))
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.enqueueLocked(ps...)
+}
+
+// enqueueLocked checks and queues one unit. Caller holds c.mu.
+func (c *Client) enqueueLocked(ps ...Packet) error {
 	if c.closed {
 		return ErrClientClosed
 	}
-	if c.maxPayload > 0 {
-		for _, p := range ps {
+	var size int64
+	for _, p := range ps {
+		if c.maxPayload > 0 {
 			if n := encodedSize(p, c.transport); n > c.maxPayload {
 				return fmt.Errorf("%w: %d bytes over %s, maxPayload %d", ErrMessageTooLarge, n, c.transport, c.maxPayload)
 			}
 		}
+		size += int64(len(p.Data))
 	}
 	if len(c.queue)+len(ps) > c.opts.MaxQueuedPackets || c.queuedBytes+size > c.opts.MaxQueuedBytes {
 		return ErrQueueFull
@@ -426,7 +433,8 @@ func (c *Client) wakeLocked() {
 // takeQueueLocked removes and returns the queue. Caller holds c.mu.
 func (c *Client) takeQueueLocked() []Packet {
 	q := c.queue
-	c.queue = nil
+	c.queue = c.spare
+	c.spare = nil
 	c.queuedBytes = 0
 	return q
 }

@@ -93,8 +93,14 @@ func (c *Client) readWebSocket(ws *websocket.Conn) {
 // wsWriter writes the queue onto ws until the session closes.
 func (c *Client) wsWriter(ws *websocket.Conn) {
 	defer c.wg.Done()
+	var batch []Packet
 	for {
 		c.mu.Lock()
+		if batch != nil {
+			// Hand the written batch's array back for the next sends.
+			clear(batch)
+			c.spare = batch[:0]
+		}
 		for len(c.queue) == 0 && !c.closed {
 			c.mu.Unlock()
 			<-c.notify
@@ -105,7 +111,7 @@ func (c *Client) wsWriter(ws *websocket.Conn) {
 			ws.Close()
 			return
 		}
-		batch := c.takeQueueLocked()
+		batch = c.takeQueueLocked()
 		c.mu.Unlock()
 		_ = ws.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
 		for _, p := range batch {
