@@ -36,7 +36,8 @@ test: deps ## Run every module's tests with -race, then each fuzz target for FUZ
 fuzz: ## Run each fuzz target for FUZZTIME (default 5s)
 	@scripts/fuzz.sh "$(FUZZTIME)"
 
-run: ## Run the example server (examples/chat, or examples/engineio until the chat example exists)
+run: ## Run the example server: examples/chat (after npm ci), else examples/engineio
+	@scripts/deps.sh npm
 	@if [[ -d examples/chat ]]; then \
 		echo "go run ./examples/chat $(ARGS)"; go run ./examples/chat $(ARGS); \
 	else \

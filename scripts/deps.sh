@@ -85,6 +85,14 @@ step_redis() {
 	fi
 }
 
-step_npm
-step_python
-step_redis
+steps=("$@")
+[[ ${#steps[@]} -gt 0 ]] || steps=(npm python redis)
+for s in "${steps[@]}"; do
+	case $s in
+	npm | python | redis) "step_$s" ;;
+	*)
+		echo "deps: unknown step $s (known: npm python redis)" >&2
+		exit 2
+		;;
+	esac
+done
