@@ -479,7 +479,12 @@ func (c *Client) shutdown(reason string, cause error, tell bool) {
 	if c.probe != nil {
 		c.probe.Close()
 	}
-	c.cancel() // the pending poll and any dial
+	if !tell || c.transport != TransportPolling || c.paused {
+		c.cancel() // the pending poll and any dial
+	}
+	// Else the polling writer cancels them once the close packet is posted,
+	// so that the aborted poll cannot end the session on the server before
+	// the last messages are read.
 	c.wakeLocked()
 	c.mu.Unlock()
 	c.log.Debug("engineio: client closing", "sid", c.id, "reason", reason, "err", cause)

@@ -125,6 +125,13 @@ func (c *Client) pollLoop(first []Packet) {
 func (c *Client) pollWriter() {
 	defer c.wg.Done()
 	defer close(c.postDone)
+	defer func() {
+		c.mu.Lock()
+		if c.closed {
+			c.cancel() // the pending poll, left running to flush the close packet
+		}
+		c.mu.Unlock()
+	}()
 	for {
 		c.mu.Lock()
 		for len(c.queue) == 0 && !c.closed && !c.paused {

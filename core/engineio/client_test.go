@@ -187,7 +187,7 @@ func TestClientUpgradeRefused(t *testing.T) {
 	}
 	ts := httptest.NewServer(pollingOnly{srv})
 	defer ts.Close()
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 
 	got := make(chan string, 4)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -160,14 +160,22 @@ func (c *Client) upgrade() {
 	c.mu.Lock()
 	c.probe = nil
 	if c.closed {
-		batch := c.takeQueueLocked()
 		c.mu.Unlock()
 		ws.Close()
-		if len(batch) > 0 && batch[len(batch)-1].Type == PacketClose {
-			// Closed by Close while paused: nobody else posts the close packet.
-			_ = c.post(c.writeCtx, batch)
+		// Closed by Close while paused: nobody else posts what is queued and
+		// the close packet (after any other close, the queue is empty).
+		for {
+			c.mu.Lock()
+			if len(c.queue) == 0 {
+				c.mu.Unlock()
+				return
+			}
+			batch := c.takeBatchLocked()
+			c.mu.Unlock()
+			if c.post(c.writeCtx, batch) != nil {
+				return
+			}
 		}
-		return
 	}
 	_ = ws.SetWriteDeadline(time.Now().Add(c.opts.WriteTimeout))
 	if err := ws.WriteMessage(websocket.TextMessage, []byte{'0' + byte(PacketUpgrade)}); err != nil {
