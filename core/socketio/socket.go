@@ -247,10 +247,15 @@ func (s *Socket) deliver(frames []engineio.Packet, p *parser.Packet, volatile bo
 		s.mu.Unlock()
 		return ErrDisconnected
 	case stateConnecting:
-		if !volatile {
-			s.held = append(s.held, frames)
+		if volatile {
+			s.mu.Unlock()
+			return nil
 		}
+		s.held = append(s.held, frames)
 		s.mu.Unlock()
+		if s.hasOutgoing.Load() {
+			s.notifyOutgoing(p)
+		}
 		return nil
 	}
 	err := s.conn.es.SendPackets(frames, volatile)
@@ -395,6 +400,11 @@ func (s *Socket) runConnect() {
 	mws := slices.Clone(h.middlewares)
 	onConnect := slices.Clone(h.onConnect)
 	h.mu.RUnlock()
+	if s.recovered != nil {
+		// Rooms come back before the middlewares run, as the data does, so
+		// that they and the connect handlers see the restored state.
+		s.nsp.manager.AddAll(s.id, s.recovered.Rooms)
+	}
 	skip := s.recovered != nil && s.nsp.server.opts.Recovery.SkipMiddlewares
 	if !skip {
 		for _, mw := range mws {
@@ -426,11 +436,7 @@ func (s *Socket) guard(fn func(*Socket) error) (err error) {
 
 // accept confirms the connection, then sends what was emitted meanwhile.
 func (s *Socket) accept() {
-	rooms := []string{s.id}
-	if s.recovered != nil {
-		rooms = append(rooms, s.recovered.Rooms...)
-	}
-	s.nsp.manager.AddAll(s.id, rooms)
+	s.nsp.manager.AddAll(s.id, []string{s.id})
 	s.mu.Lock()
 	if s.state != stateConnecting {
 		s.mu.Unlock()
@@ -473,6 +479,8 @@ func (s *Socket) refuse(err error) {
 	s.mu.Lock()
 	if s.state != stateConnecting {
 		s.mu.Unlock()
+		// Disconnected meanwhile: drop rooms joined by a middleware.
+		s.nsp.manager.DelAll(s.id)
 		return
 	}
 	s.state = stateDisconnected
