@@ -142,8 +142,12 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 		p.ID, p.HasID = n.ackIDs.Add(1)-1, true
 		packets = append(packets, p)
 	}
+	opts := b.opts
+	if dl, ok := ctx.Deadline(); ok {
+		opts.AckTimeout = time.Until(dl)
+	}
 	for i, n := range targets {
-		n.manager.BroadcastWithAck(packets[i], &b.opts, onCount, onAck)
+		n.manager.BroadcastWithAck(packets[i], &opts, onCount, onAck)
 	}
 	if len(targets) == 0 {
 		return nil, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/siokit/siokit/core/engineio"
 	"github.com/siokit/siokit/core/parser"
@@ -21,6 +22,10 @@ type BroadcastOptions struct {
 	Volatile bool
 	// Local keeps the operation on this process.
 	Local bool
+	// AckTimeout is how long the emitter of a broadcast with acks waits for
+	// them (zero: no bound but its context), so that a pub/sub manager
+	// knows when to forget the request.
+	AckTimeout time.Duration
 }
 
 // Manager keeps room membership and delivers broadcasts for one namespace.
