@@ -148,6 +148,9 @@ func testWebSocketOnly(t *testing.T, mount Mount) {
 	if s == nil {
 		t.Fatalf("no session %s on the server", o.SID)
 	}
+	// A message sent as soon as the client has the open packet arrives.
+	_ = s.Send([]byte("early"), false)
+	expectWS(t, c, "4early")
 	if tr := s.Transport(); tr != engineio.TransportWebSocket {
 		t.Errorf("Transport() = %q, want websocket", tr)
 	}
@@ -342,6 +345,8 @@ func testCloseFromServer(t *testing.T, mount Mount) {
 	expectError(t, h.do(http.MethodGet, sidQuery(sid), nil, nil), 400, 1, "")
 
 	c, o := h.wsOpen()
+	writeText(t, c, "4hi") // the session has started once the echo comes
+	expectWS(t, c, "4hi")
 	s := h.srv.Session(o.SID)
 	_ = s.Send([]byte("bye"), false)
 	_ = s.Close()

@@ -10,9 +10,24 @@ import (
 // digits holds the packet type prefixes, so writing one allocates nothing.
 var digits = [...]byte{'0', '1', '2', '3', '4', '5', '6'}
 
+// enter counts a connection goroutine in s.wg, unless Close has begun: a
+// WaitGroup must not be incremented from zero while Wait runs, so the
+// check and the Add happen under the lock that Close takes first.
+func (s *Server) enter() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
 // serveNewWebSocket runs a session whose handshake came over WebSocket.
 func (c *Session) serveNewWebSocket(ws WebSocketConn) {
-	c.srv.wg.Add(1)
+	if !c.srv.enter() {
+		return
+	}
 	defer c.srv.wg.Done()
 	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
 	open := c.appendOpen(append(make([]byte, 0, 160), '0'))
@@ -23,10 +38,26 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 	}
 	c.mu.Lock()
 	if c.closed {
+		// Closed by the server between the handshake and now: the queue
+		// ends with the close packet, which the client still gets.
+		var q []Packet
+		if n := len(c.queue); n > 0 && c.queue[n-1].Type == PacketClose {
+			q = c.takeQueueLocked()
+		}
 		c.mu.Unlock()
+		for _, p := range q {
+			if writePacket(ws, p) != nil {
+				break
+			}
+		}
 		return
 	}
 	c.ws = ws
+	// Packets sent (through Server.Session) before the transport was
+	// attached were queued with no writer to take them.
+	if len(c.queue) > 0 {
+		c.flushLocked()
+	}
 	c.mu.Unlock()
 	c.srv.started(c)
 	c.readLoop(ws)
@@ -60,7 +91,9 @@ func (c *Session) upgrade(w ResponseWriter, r Request) *RequestError {
 // serveProbe runs the upgrade dance on a new WebSocket, then, once the client
 // has sent the upgrade packet, makes it the session's transport.
 func (c *Session) serveProbe(ws WebSocketConn) {
-	c.srv.wg.Add(1)
+	if !c.srv.enter() {
+		return
+	}
 	defer c.srv.wg.Done()
 	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
 	c.mu.Lock()

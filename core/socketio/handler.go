@@ -168,14 +168,17 @@ func decodeArg(t reflect.Type, args []json.RawMessage, i int, atts [][]byte) (re
 // Method signatures follow the rules of [Namespace.On].
 func (n *Namespace) Register(v any) error {
 	rv := reflect.ValueOf(v)
+	if !rv.IsValid() {
+		return fmt.Errorf("%w: Register(nil)", ErrBadHandler)
+	}
 	rt := rv.Type()
 	namer, _ := v.(interface{ EventName(method string) string })
 	registered := 0
 	for i := 0; i < rt.NumMethod(); i++ {
 		m := rt.Method(i)
 		name, ok := strings.CutPrefix(m.Name, "On")
-		if !ok || name == "" {
-			continue
+		if r, _ := utf8.DecodeRuneInString(name); !ok || !unicode.IsUpper(r) {
+			continue // not On<Name>: a helper such as Online or Once
 		}
 		fn := rv.Method(i).Interface()
 		var err error
