@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// wsConn is a Socket.IO connection over WebSocket, speaking the frames
+// directly. It is used by one goroutine at a time.
+type wsConn struct {
+	ws *websocket.Conn
+}
+
+var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, WriteBufferPool: nil}
+
+// dialWS opens an Engine.IO WebSocket session and connects to namespace "/".
+func dialWS(base string) (*wsConn, error) {
+	u := strings.Replace(base, "http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
+	ws, _, err := dialer.Dial(u, nil)
+	if err != nil {
+		return nil, err
+	}
+	c := &wsConn{ws: ws}
+	if _, err := c.next(); err != nil { // open packet
+		ws.Close()
+		return nil, err
+	}
+	if err := c.send([]byte("40")); err != nil {
+		ws.Close()
+		return nil, err
+	}
+	msg, err := c.next()
+	if err != nil || !bytes.HasPrefix(msg, []byte("40")) {
+		ws.Close()
+		return nil, fmt.Errorf("namespace connect: %q %v", msg, err)
+	}
+	return c, nil
+}
+
+func (c *wsConn) send(b []byte) error { return c.ws.WriteMessage(websocket.TextMessage, b) }
+
+// next returns the next message that is not a ping; pings are answered.
+func (c *wsConn) next() ([]byte, error) {
+	for {
+		_, msg, err := c.ws.ReadMessage()
+		if err != nil {
+			return nil, err
+		}
+		if len(msg) == 1 && msg[0] == '2' {
+			if err := c.send([]byte("3")); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return msg, nil
+	}
+}
+
+func (c *wsConn) close() { _ = c.ws.Close() }
+
+// pollConn is a Socket.IO connection over long-polling only.
+type pollConn struct {
+	base string
+	sid  string
+	hc   *http.Client
+	buf  [][]byte // packets received but not consumed
+}
+
+func dialPolling(base string, hc *http.Client) (*pollConn, error) {
+	c := &pollConn{base: base + "/socket.io/?EIO=4&transport=polling", hc: hc}
+	body, err := c.get()
+	if err != nil {
+		return nil, err
+	}
+	if len(body) == 0 || body[0] != '0' {
+		return nil, fmt.Errorf("bad open packet %q", body)
+	}
+	i := bytes.Index(body, []byte(`"sid":"`))
+	if i < 0 {
+		return nil, fmt.Errorf("no sid in %q", body)
+	}
+	rest := body[i+7:]
+	c.sid = string(rest[:bytes.IndexByte(rest, '"')])
+	c.base += "&sid=" + url.QueryEscape(c.sid)
+	if err := c.post([]byte("40")); err != nil {
+		return nil, err
+	}
+	msg, err := c.next()
+	if err != nil || !bytes.HasPrefix(msg, []byte("40")) {
+		return nil, fmt.Errorf("namespace connect: %q %v", msg, err)
+	}
+	return c, nil
+}
+
+func (c *pollConn) get() ([]byte, error) {
+	resp, err := c.hc.Get(c.base)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET: %s %s", resp.Status, body)
+	}
+	return body, err
+}
+
+func (c *pollConn) post(payload []byte) error {
+	resp, err := c.hc.Post(c.base, "text/plain;charset=UTF-8", bytes.NewReader(payload))
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST: %s", resp.Status)
+	}
+	return nil
+}
+
+// next returns the next Engine.IO message packet ("4" and the Socket.IO
+// packet, as on WebSocket), answering pings and skipping noops.
+func (c *pollConn) next() ([]byte, error) {
+	for {
+		if len(c.buf) > 0 {
+			p := c.buf[0]
+			c.buf = c.buf[1:]
+			switch {
+			case len(p) == 1 && p[0] == '2':
+				if err := c.post([]byte("3")); err != nil {
+					return nil, err
+				}
+			case len(p) > 0 && p[0] == '4':
+				return p, nil
+			case len(p) > 0 && p[0] == '1':
+				return nil, errors.New("session closed by the server")
+			}
+			continue
+		}
+		body, err := c.get()
+		if err != nil {
+			return nil, err
+		}
+		c.buf = bytes.Split(body, []byte{0x1e})
+	}
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// A server under test: how to start it.
+type serverSpec struct {
+	name string
+	cmd  func(addr string) *exec.Cmd
+}
+
+func runCmd(args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	rounds := fs.Int("rounds", 3, "interleaved rounds")
+	dur := fs.Duration("duration", 10*time.Second, "measuring time per scenario and server")
+	scen := fs.String("scenarios", "echo,broadcast,connect,idle,polling", "scenarios to run")
+	servers := fs.String("servers", "siohttp,siofiber,node,raw", "servers to compare")
+	serverCPU := fs.String("server-cpu", "1", "CPU list the servers are pinned to (taskset), empty for none")
+	_ = fs.Parse(args)
+
+	specs, err := serverSpecs(strings.Split(*servers, ","), *serverCPU)
+	if err != nil {
+		return err
+	}
+	names := strings.Split(*scen, ",")
+	for _, n := range names {
+		if scenarios[n] == nil {
+			return fmt.Errorf("unknown scenario %q", n)
+		}
+	}
+	results := map[string]map[string][]Result{} // scenario -> server -> rounds
+	ctx := context.Background()
+	for round := 1; round <= *rounds; round++ {
+		for _, sc := range names {
+			for _, spec := range specs {
+				if sc == "polling" && spec.name == "raw" {
+					continue // the ceiling speaks WebSocket only
+				}
+				r, err := measure(ctx, spec, sc, *dur)
+				if err != nil {
+					return fmt.Errorf("round %d, %s on %s: %w", round, sc, spec.name, err)
+				}
+				fmt.Fprintf(os.Stderr, "round %d %-9s %-8s %12.1f %s p50=%v p99=%v errors=%d\n",
+					round, sc, spec.name, r.Value, r.Unit, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Errors)
+				if results[sc] == nil {
+					results[sc] = map[string][]Result{}
+				}
+				results[sc][spec.name] = append(results[sc][spec.name], r)
+			}
+		}
+	}
+	printTable(os.Stdout, names, specs, results, *rounds, *dur)
+	return nil
+}
+
+func serverSpecs(names []string, cpu string) ([]serverSpec, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	pin := func(argv ...string) *exec.Cmd {
+		if cpu != "" && runtime.NumCPU() > 1 {
+			if _, err := exec.LookPath("taskset"); err == nil {
+				argv = append([]string{"taskset", "-c", cpu}, argv...)
+			}
+		}
+		return exec.Command(argv[0], argv[1:]...)
+	}
+	var specs []serverSpec
+	for _, n := range names {
+		switch {
+		case n == "node":
+			specs = append(specs, serverSpec{name: n, cmd: func(addr string) *exec.Cmd {
+				_, port, _ := net.SplitHostPort(addr)
+				c := pin("node", filepath.Join(root, "bench", "node", "server.js"), port)
+				c.Env = append(os.Environ(), "NODE_PATH="+filepath.Join(root, "node_modules"))
+				return c
+			}})
+		case goServers[n] != nil:
+			specs = append(specs, serverSpec{name: n, cmd: func(addr string) *exec.Cmd {
+				return pin(self, "serve", "-server", n, "-addr", addr)
+			}})
+		default:
+			return nil, fmt.Errorf("unknown server %q", n)
+		}
+	}
+	return specs, nil
+}
+
+// measure starts a fresh server, runs one scenario against it and stops it.
+func measure(ctx context.Context, spec serverSpec, sc string, dur time.Duration) (Result, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return Result{}, err
+	}
+	cmd := spec.cmd(addr)
+	cmd.Stdout, cmd.Stderr = nil, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return Result{}, fmt.Errorf("start %s: %w", spec.name, err)
+	}
+	defer func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	}()
+	if err := waitListening(addr, 15*time.Second); err != nil {
+		return Result{}, fmt.Errorf("%s: %w", spec.name, err)
+	}
+	pid := cmd.Process.Pid
+	if spec.name == "node" || strings.Contains(cmd.Path, "taskset") {
+		// taskset execs the server, so the pid is the server's own.
+		pid = cmd.Process.Pid
+	}
+	cfg := withDefaultConns(sc, LoadConfig{URL: "http://" + addr, Duration: dur, PID: pid})
+	return scenarios[sc](ctx, cfg)
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func waitListening(addr string, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("server did not start listening")
+}
+
+// repoRoot finds the directory holding go.work above the working directory.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run siobench inside the siokit repository (no go.work found)")
+		}
+		dir = parent
+	}
+}
+
+func median(rs []Result) (med, lo, hi float64) {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = r.Value
+	}
+	slices.Sort(v)
+	return v[len(v)/2], v[0], v[len(v)-1]
+}
