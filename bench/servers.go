@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	_ "net/http/pprof" // served only when SIOBENCH_PPROF is set
 	"os"
 	"sync"
 
@@ -32,6 +33,10 @@ func serveCmd(args []string) error {
 	serve, ok := goServers[*name]
 	if !ok {
 		return fmt.Errorf("unknown server %q", *name)
+	}
+	if pp := os.Getenv("SIOBENCH_PPROF"); pp != "" {
+		// Profiles of the server under load: go tool pprof http://$SIOBENCH_PPROF/debug/pprof/profile
+		go func() { _ = http.ListenAndServe(pp, http.DefaultServeMux) }()
 	}
 	return serve(*addr)
 }
