@@ -1,0 +1,213 @@
+package socketio
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/siokit/siokit/core/engineio"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// memConn is an in-memory engineio.WebSocketConn: the client side pushes
+// frames into in, and every message the server writes goes to out, with
+// the slices the engine wrote (not copied), so tests can check that a
+// broadcast shares its bytes.
+type memConn struct {
+	in     chan memFrame
+	closed chan struct{}
+	once   sync.Once
+	out    func(typ int, parts [][]byte)
+}
+
+type memFrame struct {
+	typ  int
+	data []byte
+}
+
+var errMemClosed = errors.New("memconn: closed")
+
+func newMemConn(out func(typ int, parts [][]byte)) *memConn {
+	return &memConn{in: make(chan memFrame, 256), closed: make(chan struct{}), out: out}
+}
+
+func (c *memConn) NextReader() (int, io.Reader, error) {
+	select {
+	case f := <-c.in:
+		return f.typ, bytes.NewReader(f.data), nil
+	case <-c.closed:
+		return 0, nil, io.EOF
+	}
+}
+
+type memWriter struct {
+	c     *memConn
+	typ   int
+	parts [][]byte
+}
+
+func (w *memWriter) Write(p []byte) (int, error) {
+	w.parts = append(w.parts, p)
+	return len(p), nil
+}
+
+func (w *memWriter) Close() error {
+	w.c.out(w.typ, w.parts)
+	return nil
+}
+
+func (c *memConn) NextWriter(typ int) (io.WriteCloser, error) {
+	select {
+	case <-c.closed:
+		return nil, errMemClosed
+	default:
+	}
+	return &memWriter{c: c, typ: typ}, nil
+}
+
+func (c *memConn) WriteMessage(typ int, data []byte) error {
+	select {
+	case <-c.closed:
+		return errMemClosed
+	default:
+	}
+	c.out(typ, [][]byte{data})
+	return nil
+}
+
+func (c *memConn) WriteControl(int, []byte, time.Time) error { return nil }
+func (c *memConn) SetReadLimit(int64)                         {}
+func (c *memConn) SetReadDeadline(time.Time) error            { return nil }
+func (c *memConn) SetWriteDeadline(time.Time) error           { return nil }
+
+func (c *memConn) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return nil
+}
+
+// send pushes a client frame.
+func (c *memConn) send(typ int, data string) {
+	select {
+	case c.in <- memFrame{typ, []byte(data)}:
+	case <-c.closed:
+	}
+}
+
+// memRequest is a WebSocket handshake request that upgrades to a memConn.
+type memRequest struct{ conn *memConn }
+
+func (r *memRequest) Context() context.Context { return context.Background() }
+func (r *memRequest) Method() string           { return http.MethodGet }
+func (r *memRequest) Path() string             { return DefaultPath }
+func (r *memRequest) RawQuery() string         { return "EIO=4&transport=websocket" }
+func (r *memRequest) Header(name string) string {
+	if strings.EqualFold(name, "Upgrade") {
+		return "websocket"
+	}
+	return ""
+}
+func (r *memRequest) Headers() http.Header { return http.Header{"Upgrade": {"websocket"}} }
+func (r *memRequest) RemoteAddr() string   { return "127.0.0.1:1" }
+func (r *memRequest) Body() io.Reader      { return http.NoBody }
+func (r *memRequest) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketConn)) error {
+	fn(r.conn)
+	return nil
+}
+
+type memResponse struct{}
+
+func (memResponse) SetHeader(string, string)    {}
+func (memResponse) WriteHeader(int)             {}
+func (memResponse) Write(p []byte) (int, error) { return len(p), nil }
+
+// serveMem runs a WebSocket session of srv over conn, as an adapter would,
+// until the connection closes.
+func serveMem(srv *Server, conn *memConn) {
+	go srv.ServeRequest(memResponse{}, &memRequest{conn: conn})
+}
+
+// memClient is a test client on a memConn: it answers pings and queues the
+// Socket.IO packets it receives.
+type memClient struct {
+	t    testing.TB
+	conn *memConn
+	msgs chan string
+}
+
+// newTestServer returns a server closed at the end of the test, with a
+// heartbeat slow enough never to interfere.
+func newTestServer(t testing.TB, opts *Options) *Server {
+	t.Helper()
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Engine.PingInterval == 0 {
+		o.Engine.PingInterval = time.Hour
+	}
+	srv := NewServer(&o)
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv
+}
+
+func dialMem(t testing.TB, srv *Server) *memClient {
+	t.Helper()
+	c := &memClient{t: t, msgs: make(chan string, 256)}
+	c.conn = newMemConn(func(typ int, parts [][]byte) {
+		if typ != engineio.TextMessage {
+			return
+		}
+		data := string(bytes.Join(parts, nil))
+		switch {
+		case data == "2":
+			c.conn.send(engineio.TextMessage, "3")
+		case strings.HasPrefix(data, "4"):
+			select {
+			case c.msgs <- data[1:]:
+			default:
+				t.Errorf("memClient: queue full, dropped %q", data)
+			}
+		}
+	})
+	serveMem(srv, c.conn)
+	return c
+}
+
+func (c *memClient) send(packet string) { c.conn.send(engineio.TextMessage, "4"+packet) }
+
+func (c *memClient) next() string {
+	c.t.Helper()
+	select {
+	case m := <-c.msgs:
+		return m
+	case <-time.After(5 * time.Second):
+		c.t.Fatal("memClient: no packet in time")
+		return ""
+	}
+}
+
+// connect joins the default namespace and returns the server's socket.
+func (c *memClient) connect(srv *Server) *Socket {
+	c.t.Helper()
+	c.send("0")
+	p := c.next()
+	var ok struct{ SID string }
+	if !strings.HasPrefix(p, "0{") || json.Unmarshal([]byte(p[1:]), &ok) != nil {
+		c.t.Fatalf("CONNECT answer %q", p)
+	}
+	s := srv.Of("/").Socket(ok.SID)
+	if s == nil {
+		c.t.Fatalf("no socket %s on the server", ok.SID)
+	}
+	return s
+}
