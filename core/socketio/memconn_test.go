@@ -86,9 +86,9 @@ func (c *memConn) WriteMessage(typ int, data []byte) error {
 }
 
 func (c *memConn) WriteControl(int, []byte, time.Time) error { return nil }
-func (c *memConn) SetReadLimit(int64)                         {}
-func (c *memConn) SetReadDeadline(time.Time) error            { return nil }
-func (c *memConn) SetWriteDeadline(time.Time) error           { return nil }
+func (c *memConn) SetReadLimit(int64)                        {}
+func (c *memConn) SetReadDeadline(time.Time) error           { return nil }
+func (c *memConn) SetWriteDeadline(time.Time) error          { return nil }
 
 func (c *memConn) Close() error {
 	c.once.Do(func() { close(c.closed) })
