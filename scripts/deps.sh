@@ -6,7 +6,9 @@
 # Steps:
 #   npm     npm ci at the repo root when node_modules is missing or older than
 #           package-lock.json (skipped while the repo has no package-lock.json)
-#   python  Debian's python3-socketio and python3-aiohttp for /usr/bin/python3
+#   python  Debian's python3-socketio and python3-aiohttp for /usr/bin/python3,
+#           with python3-requests and python3-websocket, the transports of its
+#           Client (python-engineio imports them optionally; Debian does not depend on them)
 #           (the python3 on PATH may be another interpreter without them)
 #   redis   Debian's redis-server when it is missing, and a server on
 #           127.0.0.1:6379 when nothing answers there
@@ -46,13 +48,13 @@ step_npm() {
 }
 
 step_python() {
-	if [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import socketio, aiohttp' 2>/dev/null; then
-		log python "/usr/bin/python3 has socketio and aiohttp"
+	if [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import socketio, aiohttp, requests, websocket' 2>/dev/null; then
+		log python "/usr/bin/python3 has socketio, aiohttp, requests and websocket"
 		return
 	fi
-	apt_install python3-socketio python3-aiohttp
-	/usr/bin/python3 -c 'import socketio, aiohttp'
-	log python "installed python3-socketio and python3-aiohttp"
+	apt_install python3-socketio python3-aiohttp python3-requests python3-websocket
+	/usr/bin/python3 -c 'import socketio, aiohttp, requests, websocket'
+	log python "installed python3-socketio, python3-aiohttp, python3-requests and python3-websocket"
 }
 
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
