@@ -28,6 +28,7 @@ type memConn struct {
 	closed chan struct{}
 	once   sync.Once
 	out    func(typ int, parts [][]byte)
+	w      memWriter // reused: the engine writes one message at a time
 }
 
 type memFrame struct {
@@ -63,6 +64,8 @@ func (w *memWriter) Write(p []byte) (int, error) {
 
 func (w *memWriter) Close() error {
 	w.c.out(w.typ, w.parts)
+	clear(w.parts)
+	w.parts = w.parts[:0]
 	return nil
 }
 
@@ -72,7 +75,8 @@ func (c *memConn) NextWriter(typ int) (io.WriteCloser, error) {
 		return nil, errMemClosed
 	default:
 	}
-	return &memWriter{c: c, typ: typ}, nil
+	c.w.c, c.w.typ = c, typ
+	return &c.w, nil
 }
 
 func (c *memConn) WriteMessage(typ int, data []byte) error {
