@@ -355,9 +355,17 @@ func (s *Socket) Disconnect(close bool) {
 		s.conn.closeWith(ReasonServerNamespaceDisconnect, s)
 		return
 	}
+	s.mu.Lock()
+	gone := s.state == stateDisconnected
+	s.mu.Unlock()
+	if gone {
+		return // the client may have joined the namespace again: leave it be
+	}
+	// Leave first, then tell the client, so that a client reconnecting at
+	// once is not taken for a duplicate CONNECT.
+	s.onDisconnect(ReasonServerNamespaceDisconnect)
 	p := &parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}
 	_ = s.conn.es.SendPackets(encodeFrames(p), false)
-	s.onDisconnect(ReasonServerNamespaceDisconnect)
 }
 
 // enqueue runs job after the socket's earlier jobs, on a goroutine that
@@ -486,11 +494,13 @@ func (s *Socket) refuse(err error) {
 	s.state = stateDisconnected
 	s.held = nil
 	s.mu.Unlock()
+	// Forget the socket before the client hears of the refusal: a client
+	// that retries at once must not look like a duplicate CONNECT.
+	s.nsp.manager.DelAll(s.id)
+	s.conn.forget(s)
 	ce := refusal(err)
 	p := &parser.Packet{Type: parser.ConnectError, Namespace: s.nsp.name, Data: ce.payload()}
 	_ = s.conn.es.SendPackets(encodeFrames(p), false)
-	s.nsp.manager.DelAll(s.id)
-	s.conn.forget(s)
 }
 
 // onEvent queues an event from the client for its handler.
