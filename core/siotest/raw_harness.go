@@ -79,6 +79,11 @@ func startRaw(t *testing.T, mount eiotest.Mount, opts socketio.Options, setup fu
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", e.logs)
+		}
+	})
 	e.srv = socketio.NewServer(&opts)
 	if setup != nil {
 		setup(e.srv)
