@@ -18,10 +18,11 @@ import (
 type AckFunc func(args ...any) error
 
 var (
-	socketType  = reflect.TypeFor[*Socket]()
-	ackFuncType = reflect.TypeFor[AckFunc]()
-	errorType   = reflect.TypeFor[error]()
-	stringType  = reflect.TypeFor[string]()
+	socketType       = reflect.TypeFor[*Socket]()
+	clientSocketType = reflect.TypeFor[*ClientSocket]()
+	ackFuncType      = reflect.TypeFor[AckFunc]()
+	errorType        = reflect.TypeFor[error]()
+	stringType       = reflect.TypeFor[string]()
 )
 
 // handler is an event handler compiled once into a call plan.
@@ -40,6 +41,12 @@ type handler struct {
 // AckFunc and the others are decoded from the event's arguments. withEvent
 // requires the event name parameter of a catch-all handler.
 func compileHandler(fn any, withEvent bool) (*handler, error) {
+	return compileHandlerFor(fn, withEvent, socketType)
+}
+
+// compileHandlerFor is compileHandler with self, the type of the optional
+// first parameter: *Socket on the server, *ClientSocket on the client.
+func compileHandlerFor(fn any, withEvent bool, self reflect.Type) (*handler, error) {
 	v := reflect.ValueOf(fn)
 	if v.Kind() != reflect.Func || v.IsNil() {
 		return nil, fmt.Errorf("%w: %T is not a function", ErrBadHandler, fn)
@@ -50,7 +57,7 @@ func compileHandler(fn any, withEvent bool) (*handler, error) {
 	for i := range in {
 		in[i] = t.In(i)
 	}
-	if len(in) > 0 && in[0] == socketType {
+	if len(in) > 0 && in[0] == self {
 		h.socket = true
 		in = in[1:]
 	}
@@ -68,7 +75,7 @@ func compileHandler(fn any, withEvent bool) (*handler, error) {
 		switch {
 		case p == ackFuncType && h.ackAt < 0 && !(h.variadic && i == len(in)-1):
 			h.ackAt = i
-		case p == socketType || p == ackFuncType:
+		case p == socketType || p == clientSocketType || p == ackFuncType:
 			return nil, fmt.Errorf("%w: %s: *Socket comes first, and one AckFunc at most, not variadic", ErrBadHandler, t)
 		}
 	}
@@ -86,9 +93,15 @@ var errBadArgs = errors.New("socketio: event arguments do not match the handler"
 // call decodes the arguments and runs the handler. It returns the values to
 // acknowledge with, and whether the handler took over acknowledging.
 func (h *handler) call(s *Socket, event string, args []json.RawMessage, atts [][]byte, ack AckFunc) ([]any, bool, error) {
+	return h.invoke(reflect.ValueOf(s), event, args, atts, ack)
+}
+
+// invoke is call with the first argument, when the handler takes one, given
+// as a reflect.Value of the handler's self type.
+func (h *handler) invoke(self reflect.Value, event string, args []json.RawMessage, atts [][]byte, ack AckFunc) ([]any, bool, error) {
 	in := make([]reflect.Value, 0, 3+len(h.params)+len(args))
 	if h.socket {
-		in = append(in, reflect.ValueOf(s))
+		in = append(in, self)
 	}
 	if h.event {
 		in = append(in, reflect.ValueOf(event))
