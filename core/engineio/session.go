@@ -153,8 +153,9 @@ func (c *Session) close(reason string, tell bool) {
 	c.closeReason = reason
 	started := c.started
 	// A close packet for a polling client with no poll pending waits for
-	// its next poll.
-	linger := tell && c.transport == TransportPolling && !c.polling
+	// its next poll; so does the noop that answers a client's own close
+	// when its poll and its close POST race each other.
+	linger := (tell || reason == ReasonTransportClose) && c.transport == TransportPolling && !c.polling
 	if c.heartbeat != nil {
 		c.heartbeat.Stop()
 	}
@@ -170,6 +171,8 @@ func (c *Session) close(reason string, tell bool) {
 		}
 	case c.ws != nil:
 		c.ws.Close() // also unblocks a writer stuck on a peer that does not read
+	default:
+		c.queue, c.queuedBytes = nil, 0 // nobody will read it
 	}
 	if c.probe != nil {
 		c.probe.Close()
