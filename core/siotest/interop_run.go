@@ -89,19 +89,25 @@ func iopRunProcess(t *testing.T, env []string, name string, args ...string) []io
 }
 
 // iopProxy is a loopback TCP proxy in front of the main server. cut drops
-// every connection through it at once, without a close packet or a
-// WebSocket close frame: the client sees its transport lost, as when a
-// network fails.
+// every connection through it, without a close packet or a WebSocket close
+// frame, and refuses new ones for iopOutage: the client sees its transport
+// lost, as when a network fails for a moment. (An instant cut alone can
+// miss a long-polling client between two requests: its next request would
+// go through a fresh connection and it would never notice.)
 type iopProxy struct {
 	url    string
 	ln     net.Listener
 	target string
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu        sync.Mutex
+	conns     map[net.Conn]struct{}
+	downUntil time.Time
+	closed    bool
+	wg        sync.WaitGroup
 }
+
+// iopOutage is how long the proxy refuses connections after a cut.
+const iopOutage = 500 * time.Millisecond
 
 func iopNewProxy(t *testing.T, base string) *iopProxy {
 	u, err := url.Parse(base)
@@ -125,6 +131,13 @@ func (p *iopProxy) accept() {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		p.mu.Lock()
+		down := time.Now().Before(p.downUntil)
+		p.mu.Unlock()
+		if down {
+			iopReset(c)
+			continue
 		}
 		up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
 		if err != nil {
@@ -166,16 +179,23 @@ func (p *iopProxy) pipe(dst, src net.Conn) {
 	p.mu.Unlock()
 }
 
-// cut drops every open connection through the proxy.
+// cut drops every open connection through the proxy and refuses new ones
+// for iopOutage.
 func (p *iopProxy) cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.downUntil = time.Now().Add(iopOutage)
 	for c := range p.conns {
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetLinger(0) // a reset, as a failing network gives
-		}
-		_ = c.Close()
+		iopReset(c)
 	}
+}
+
+// iopReset closes c with a TCP reset, as a failing network gives.
+func iopReset(c net.Conn) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = c.Close()
 }
 
 func (p *iopProxy) close() {
