@@ -1,0 +1,167 @@
+package siopubsub
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/siokit/siokit/core/parser"
+	"github.com/siokit/siokit/core/socketio"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// emitterUID is the uid the Node emitter (@socket.io/redis-emitter) puts on
+// its messages; no server has it, so every server applies them.
+const emitterUID = "emitter"
+
+// Emitter publishes to the sockets of a cluster from a process that serves
+// no clients, as Node's @socket.io/redis-emitter does: emits to rooms and
+// namespaces, remote join, leave and disconnect, and server-side emits.
+// Each method returns a new Emitter, so a partly built one can be reused;
+// all are safe for concurrent use.
+type Emitter struct {
+	broker   Broker
+	opts     Options
+	nsp      string
+	rooms    []string
+	except   []string
+	volatile bool
+}
+
+// NewEmitter returns an emitter for the namespace "/" on broker. Of opts,
+// Prefix and RoomChannels matter (they must match the servers'), and
+// PublishTimeout bounds each publish attempt.
+func NewEmitter(broker Broker, opts *Options) *Emitter {
+	return &Emitter{broker: broker, opts: opts.withDefaults(), nsp: "/"}
+}
+
+func (e *Emitter) clone() *Emitter {
+	c := *e
+	c.rooms = slices.Clone(e.rooms)
+	c.except = slices.Clone(e.except)
+	return &c
+}
+
+// Of selects a namespace (a missing leading slash is added) and clears the
+// rooms and flags.
+func (e *Emitter) Of(nsp string) *Emitter {
+	if !strings.HasPrefix(nsp, "/") {
+		nsp = "/" + nsp
+	}
+	return &Emitter{broker: e.broker, opts: e.opts, nsp: nsp}
+}
+
+// To adds rooms to reach.
+func (e *Emitter) To(rooms ...string) *Emitter {
+	c := e.clone()
+	c.rooms = append(c.rooms, rooms...)
+	return c
+}
+
+// In is To.
+func (e *Emitter) In(rooms ...string) *Emitter { return e.To(rooms...) }
+
+// Except adds rooms (or socket ids) to skip.
+func (e *Emitter) Except(rooms ...string) *Emitter {
+	c := e.clone()
+	c.except = append(c.except, rooms...)
+	return c
+}
+
+// Volatile lets servers drop the event for sockets not ready for it.
+func (e *Emitter) Volatile() *Emitter {
+	c := e.clone()
+	c.volatile = true
+	return c
+}
+
+func (e *Emitter) options() *socketio.BroadcastOptions {
+	return &socketio.BroadcastOptions{Rooms: e.rooms, Except: e.except, Volatile: e.volatile}
+}
+
+// Emit sends an event to the selected sockets on every server. Values of
+// type []byte travel as binary.
+func (e *Emitter) Emit(ctx context.Context, event string, args ...any) error {
+	if parser.IsReserved(event) {
+		return fmt.Errorf("%w: %q", socketio.ErrReservedEvent, event)
+	}
+	data, atts, err := parser.EncodeEvent(nil, event, args)
+	if err != nil {
+		return fmt.Errorf("siopubsub: encode %q: %w", event, err)
+	}
+	w, err := packetToWire(&parser.Packet{Type: parser.Event, Namespace: e.nsp, Data: data, Attachments: atts})
+	if err != nil {
+		return fmt.Errorf("siopubsub: encode %q: %w", event, err)
+	}
+	msg, err := msgpack.Marshal([]any{emitterUID, w, optsToWire(e.options(), true)})
+	if err != nil {
+		return fmt.Errorf("siopubsub: encode %q: %w", event, err)
+	}
+	ch := e.opts.Prefix + "#" + e.nsp + "#"
+	if e.opts.RoomChannels && len(e.rooms) == 1 {
+		ch += e.rooms[0] + "#"
+	}
+	return e.publish(ctx, ch, msg)
+}
+
+// SocketsJoin makes the selected sockets join rooms.
+func (e *Emitter) SocketsJoin(ctx context.Context, rooms ...string) error {
+	return e.request(ctx, map[string]any{"type": reqRemoteJoin, "opts": optsToWire(e.options(), false), "rooms": nonNil(rooms)})
+}
+
+// SocketsLeave makes the selected sockets leave rooms.
+func (e *Emitter) SocketsLeave(ctx context.Context, rooms ...string) error {
+	return e.request(ctx, map[string]any{"type": reqRemoteLeave, "opts": optsToWire(e.options(), false), "rooms": nonNil(rooms)})
+}
+
+// DisconnectSockets disconnects the selected sockets; close also closes
+// their connections.
+func (e *Emitter) DisconnectSockets(ctx context.Context, close bool) error {
+	return e.request(ctx, map[string]any{"type": reqRemoteDisconnect, "opts": optsToWire(e.options(), false), "close": close})
+}
+
+// ServerSideEmit sends an event to the namespace's OnServerSideEmit
+// handlers on every server. Acknowledgements are not supported.
+func (e *Emitter) ServerSideEmit(ctx context.Context, event string, args ...any) error {
+	data := append([]any{event}, args...)
+	return e.request(ctx, map[string]any{"type": reqServerSideEmit, "data": data})
+}
+
+func (e *Emitter) request(ctx context.Context, req map[string]any) error {
+	req["uid"] = emitterUID
+	msg, err := encodeRequest(req)
+	if err != nil {
+		return fmt.Errorf("siopubsub: encode request: %w", err)
+	}
+	return e.publish(ctx, e.opts.Prefix+"-request#"+e.nsp+"#", msg)
+}
+
+// publish tries twice.
+func (e *Emitter) publish(ctx context.Context, channel string, msg []byte) error {
+	var err error
+	for attempt := range 2 {
+		if attempt > 0 {
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-ctx.Done():
+				return fmt.Errorf("siopubsub: publish to %s: %w", channel, ctx.Err())
+			}
+		}
+		pctx, cancel := context.WithTimeout(ctx, e.opts.PublishTimeout)
+		err = e.broker.Publish(pctx, channel, msg)
+		cancel()
+		if err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("siopubsub: publish to %s: %w", channel, err)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
