@@ -12,6 +12,8 @@
 #           (the python3 on PATH may be another interpreter without them)
 #   redis   Debian's redis-server when it is missing, and a server on
 #           127.0.0.1:6379 when nothing answers there
+#   chromium  Debian's chromium at /usr/bin/chromium when it is missing, for the
+#           browser test of examples/chat (driven by npm's playwright-core)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -87,13 +89,23 @@ step_redis() {
 	fi
 }
 
+step_chromium() {
+	if [[ -x /usr/bin/chromium ]]; then
+		log chromium "/usr/bin/chromium is installed"
+		return
+	fi
+	apt_install chromium
+	/usr/bin/chromium --version >/dev/null
+	log chromium "installed Debian's chromium ($(/usr/bin/chromium --version 2>/dev/null))"
+}
+
 steps=("$@")
-[[ ${#steps[@]} -gt 0 ]] || steps=(npm python redis)
+[[ ${#steps[@]} -gt 0 ]] || steps=(npm python redis chromium)
 for s in "${steps[@]}"; do
 	case $s in
-	npm | python | redis) "step_$s" ;;
+	npm | python | redis | chromium) "step_$s" ;;
 	*)
-		echo "deps: unknown step $s (known: npm python redis)" >&2
+		echo "deps: unknown step $s (known: npm python redis chromium)" >&2
 		exit 2
 		;;
 	esac
