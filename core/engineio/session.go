@@ -38,12 +38,14 @@ type Session struct {
 	notify      chan struct{} // wakes the pending poll
 	done        chan struct{} // closed when the session closes
 
-	polling   bool          // a GET is pending
-	posting   bool          // a POST is being read
-	upgrading bool          // a WebSocket probe has been answered
-	ws        WebSocketConn // the WebSocket transport, once upgraded
-	probe     WebSocketConn // the WebSocket being probed during an upgrade
-	writing   bool          // a WebSocket writer goroutine is draining the queue
+	polling    bool          // a GET is pending
+	posting    bool          // a POST is being read
+	upgrading  bool          // a WebSocket probe has been answered
+	ws         WebSocketConn // the WebSocket transport, once upgraded
+	probe      WebSocketConn // the WebSocket being probed during an upgrade
+	writing    bool          // a WebSocket writer goroutine exists (busy or idle)
+	writerIdle bool          // it waits on wake for more work
+	wake       chan struct{} // wakes an idle writer
 
 	heartbeat   *time.Timer
 	lingerTimer *time.Timer // guarded by srv.mu; see Server.linger
@@ -115,15 +117,32 @@ func (c *Session) SendPackets(ps []Packet, volatile bool) error {
 // flushLocked starts the delivery of the queue on the current transport.
 func (c *Session) flushLocked() {
 	if c.transport == TransportWebSocket {
-		if !c.writing && c.ws != nil {
-			c.writing = true
-			go c.writeLoop(c.ws)
-		}
+		c.startWriterLocked()
 		return
 	}
 	select {
 	case c.notify <- struct{}{}:
 	default:
+	}
+}
+
+// startWriterLocked makes sure a writer drains the queue: it wakes the idle
+// one or starts one. Caller holds c.mu.
+func (c *Session) startWriterLocked() {
+	switch {
+	case c.ws == nil:
+	case !c.writing:
+		c.writing = true
+		if c.wake == nil {
+			c.wake = make(chan struct{}, 1)
+		}
+		go c.writeLoop(c.ws)
+	case c.writerIdle:
+		c.writerIdle = false
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -165,9 +184,8 @@ func (c *Session) close(reason string, tell bool) {
 		// closes the connection after it; a pending (or the next) poll
 		// returns it.
 		c.queue = append(c.queue, Packet{Type: PacketClose})
-		if c.transport == TransportWebSocket && c.ws != nil && !c.writing {
-			c.writing = true
-			go c.writeLoop(c.ws)
+		if c.transport == TransportWebSocket {
+			c.startWriterLocked()
 		}
 	case c.ws != nil:
 		c.ws.Close() // also unblocks a writer stuck on a peer that does not read

@@ -188,33 +188,68 @@ func readPacket(ws WebSocketConn) (Packet, error) {
 	return DecodePacket(data, typ == BinaryMessage)
 }
 
-// writeLoop drains the queue onto the WebSocket; at most one runs per session.
+// writerLinger is how long an idle WebSocket writer waits for more work
+// before its goroutine ends: long enough that a busy connection reuses it
+// (no goroutine start, no stack growth per message), short enough that idle
+// connections hold none.
+const writerLinger = time.Second
+
+// writeLoop drains the queue onto the WebSocket; at most one runs per
+// session. It waits a little for more work before it ends.
 func (c *Session) writeLoop(ws WebSocketConn) {
+	var idle *time.Timer
+	var batch []Packet
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
-			c.writing = false
-			closed := c.closed
-			c.mu.Unlock()
-			if closed {
+			if c.closed {
+				c.writing = false
+				c.mu.Unlock()
 				ws.Close()
+				return
 			}
-			return
+			c.writerIdle = true
+			c.mu.Unlock()
+			if idle == nil {
+				idle = time.NewTimer(writerLinger)
+			} else {
+				idle.Reset(writerLinger)
+			}
+			select {
+			case <-c.wake:
+				continue
+			case <-c.done:
+				continue
+			case <-idle.C:
+			}
+			c.mu.Lock()
+			if len(c.queue) == 0 && !c.closed {
+				c.writing, c.writerIdle = false, false
+				c.mu.Unlock()
+				return
+			}
+			c.writerIdle = false
+			c.mu.Unlock()
+			continue
 		}
-		batch := c.takeQueueLocked()
+		// Swap the queue with the previous batch's array, so steady traffic
+		// allocates no new one.
+		batch, c.queue = c.queue, batch[:0]
+		c.queuedBytes = 0
 		c.mu.Unlock()
 		_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
-		for _, p := range batch {
+		for i, p := range batch {
 			if err := writePacket(ws, p); err != nil || p.Type == PacketClose {
 				ws.Close()
 				c.mu.Lock()
-				c.writing = false
+				c.writing, c.writerIdle = false, false
 				c.mu.Unlock()
 				if err != nil {
 					c.close(ReasonTransportError, false)
 				}
 				return
 			}
+			batch[i] = Packet{} // drop the reference to the data
 		}
 	}
 }
