@@ -73,7 +73,9 @@ type Socket struct {
 
 	jobMu   sync.Mutex
 	jobs    []func()
-	running bool
+	running bool          // a goroutine runs the jobs (busy or idle)
+	jobIdle bool          // it waits on jobWake for more
+	jobWake chan struct{} // wakes it
 }
 
 func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, restored *PersistedSession) *Socket {
@@ -368,36 +370,88 @@ func (s *Socket) Disconnect(close bool) {
 	_ = s.conn.es.SendPackets(encodeFrames(p), false)
 }
 
+// jobLinger is how long an idle socket's handler goroutine waits for the
+// next event before it ends, so busy sockets reuse it and idle ones hold none.
+const jobLinger = time.Second
+
 // enqueue runs job after the socket's earlier jobs, on a goroutine that
-// exists only while there is work.
+// exists only while there is work, or was moments ago.
 func (s *Socket) enqueue(job func()) {
 	s.jobMu.Lock()
+	defer s.jobMu.Unlock()
 	s.jobs = append(s.jobs, job)
-	if s.running {
-		s.jobMu.Unlock()
-		return
+	switch {
+	case !s.running:
+		s.running = true
+		if s.jobWake == nil {
+			s.jobWake = make(chan struct{}, 1)
+		}
+		srv := s.nsp.server
+		srv.wg.Add(1)
+		go func() {
+			defer srv.wg.Done()
+			s.runJobs()
+		}()
+	case s.jobIdle:
+		s.jobIdle = false
+		select {
+		case s.jobWake <- struct{}{}:
+		default:
+		}
 	}
-	s.running = true
-	s.jobMu.Unlock()
-	srv := s.nsp.server
-	srv.wg.Add(1)
-	go func() {
-		defer srv.wg.Done()
-		for {
-			s.jobMu.Lock()
-			if len(s.jobs) == 0 {
-				s.running = false
-				s.jobs = nil
-				s.jobMu.Unlock()
-				return
-			}
+}
+
+// runJobs runs queued jobs in order; once the socket has disconnected and
+// its jobs are done, or after jobLinger without work, it returns.
+func (s *Socket) runJobs() {
+	var idle *time.Timer
+	for {
+		s.jobMu.Lock()
+		if len(s.jobs) > 0 {
 			j := s.jobs[0]
 			s.jobs[0] = nil
 			s.jobs = s.jobs[1:]
 			s.jobMu.Unlock()
-			srv.safeCall("handler", s.id, j)
+			s.nsp.server.safeCall("handler", s.id, j)
+			continue
 		}
-	}()
+		s.jobs = s.jobs[:0:0]
+		s.jobMu.Unlock()
+
+		s.mu.Lock()
+		gone := s.state == stateDisconnected
+		s.mu.Unlock()
+		s.jobMu.Lock()
+		if gone || len(s.jobs) > 0 {
+			if gone && len(s.jobs) == 0 {
+				s.running = false
+				s.jobMu.Unlock()
+				return
+			}
+			s.jobMu.Unlock()
+			continue
+		}
+		s.jobIdle = true
+		s.jobMu.Unlock()
+		if idle == nil {
+			idle = time.NewTimer(jobLinger)
+		} else {
+			idle.Reset(jobLinger)
+		}
+		select {
+		case <-s.jobWake:
+			continue
+		case <-idle.C:
+		}
+		s.jobMu.Lock()
+		s.jobIdle = false
+		if len(s.jobs) == 0 {
+			s.running = false
+			s.jobMu.Unlock()
+			return
+		}
+		s.jobMu.Unlock()
+	}
 }
 
 // runConnect runs the middlewares and connect handlers, then confirms or
