@@ -38,6 +38,7 @@ type ClientSocket struct {
 	offset    string
 	recovered bool
 	buf       []queuedPacket
+	early     []func() // events that came before the CONNECT answer
 	acks      map[uint64]*pendingAck
 	nextAck   uint64
 	waiters   []chan error
@@ -494,12 +495,17 @@ func (s *ClientSocket) onConnect(ses *clientSession, data []byte) {
 	}
 	s.buf = nil
 	s.notifyLocked(nil)
+	early := s.early
+	s.early = nil
 	s.mu.Unlock()
 	s.enqueue(func() {
 		for _, fn := range s.handlers(&s.connectFns) {
 			fn()
 		}
 	})
+	for _, job := range early {
+		s.enqueue(job)
+	}
 }
 
 func (s *ClientSocket) handlers(list *[]func()) []func() {
@@ -539,7 +545,7 @@ func (s *ClientSocket) onConnectError(ses *clientSession, data []byte) {
 		s.mu.Unlock()
 		return
 	}
-	s.state, s.ses = stateDisconnected, nil
+	s.state, s.ses, s.early = stateDisconnected, nil, nil
 	s.notifyLocked(e)
 	s.mu.Unlock()
 	s.c.log.Info("socketio: connection refused", "nsp", s.nsp, "message", e.Message)
@@ -582,7 +588,7 @@ func (s *ClientSocket) leave(tell bool) {
 // disconnectLocked resets the connection state; for good, it also drops
 // the queue and forgets the namespace for reconnections. Caller holds s.mu.
 func (s *ClientSocket) disconnectLocked(forGood bool) {
-	s.state, s.ses = stateDisconnected, nil
+	s.state, s.ses, s.early = stateDisconnected, nil, nil
 	for id, pa := range s.acks {
 		if pa.sent || forGood {
 			delete(s.acks, id)
@@ -626,13 +632,21 @@ func (s *ClientSocket) fireDisconnect(reason string) {
 // onEvent queues an event from the server for its handler, noting its
 // offset when the server offers connection state recovery: as the official
 // client does, a string last argument is remembered (and still passed on).
+// Events that come before the CONNECT answer (python-socketio sends what its
+// connect handler emits first) wait for it, as in the official client.
 func (s *ClientSocket) onEvent(ses *clientSession, p *parser.Packet) error {
 	name, args, err := parser.ParseEvent(p.Data)
 	if err != nil {
 		return err
 	}
+	job := func() { s.dispatch(ses, name, args, p) }
 	s.mu.Lock()
-	if s.ses != ses || s.state != stateConnected {
+	if s.ses != ses || s.state == stateDisconnected {
+		s.mu.Unlock()
+		return nil
+	}
+	if s.state == stateConnecting {
+		s.early = append(s.early, job)
 		s.mu.Unlock()
 		return nil
 	}
@@ -643,7 +657,7 @@ func (s *ClientSocket) onEvent(ses *clientSession, p *parser.Packet) error {
 		}
 	}
 	s.mu.Unlock()
-	s.enqueue(func() { s.dispatch(ses, name, args, p) })
+	s.enqueue(job)
 	return nil
 }
 
