@@ -1,0 +1,157 @@
+package siochi_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	siochi "github.com/siokit/siokit/adapters/chi"
+	"github.com/siokit/siokit/core/app"
+	"github.com/siokit/siokit/core/eiotest"
+	"github.com/siokit/siokit/core/engineio"
+)
+
+// routes adds the ordinary routes of an existing application.
+func routes(r chi.Router) {
+	r.Get("/api/ping", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "pong") })
+	r.Post("/api/echo", func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(w, r.Body) })
+}
+
+// mountRoute mounts h on a route group next to the application's routes.
+func mountRoute(h engineio.Handler) http.Handler {
+	r := chi.NewRouter()
+	routes(r)
+	r.Route("/engine.io", func(r chi.Router) { r.Handle("/*", siochi.Handler(h)) })
+	return r
+}
+
+// mountMiddleware puts h in front of the application's routes.
+func mountMiddleware(h engineio.Handler) http.Handler {
+	r := chi.NewRouter()
+	r.Use(siochi.Middleware(h))
+	routes(r)
+	return r
+}
+
+func serve(build func(engineio.Handler) http.Handler) eiotest.Mount {
+	return func(t testing.TB, h engineio.Handler) string {
+		ts := httptest.NewServer(build(h))
+		t.Cleanup(ts.Close)
+		return ts.URL
+	}
+}
+
+func TestEngineIORoute(t *testing.T)      { eiotest.Run(t, serve(mountRoute)) }
+func TestEngineIOMiddleware(t *testing.T) { eiotest.Run(t, serve(mountMiddleware)) }
+
+func TestApp(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>chat</h1>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := engineio.NewServer(nil)
+	defer srv.Close()
+	a := app.New(srv, &app.Options{Static: []app.StaticRule{app.File("/", filepath.Join(dir, "index.html"))}})
+	ts := httptest.NewServer(mountMiddleware(a))
+	defer ts.Close()
+	cases := []struct{ method, path, body, want string }{
+		{"GET", "/", "", "<h1>chat</h1>"},
+		{"GET", "/api/ping", "", "pong"},
+		{"POST", "/api/echo", "hi", "hi"},
+		{"GET", "/nope", "", "404 page not found"},
+		{"GET", "/engine.io/?EIO=4&transport=polling", "", `0{"sid":`},
+	}
+	for _, tc := range cases {
+		req, _ := http.NewRequest(tc.method, ts.URL+tc.path, strings.NewReader(tc.body))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.HasPrefix(string(b), tc.want) {
+			t.Errorf("%s %s = %d %q, want %q", tc.method, tc.path, res.StatusCode, b, tc.want)
+		}
+	}
+}
+
+// TestShutdown closes the engine, then shuts the HTTP server down: every
+// session ends with "server shutting down" and no goroutine is left.
+func TestShutdown(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv := engineio.NewServer(nil)
+	reasons := make(chan string, 2)
+	srv.OnConnection = func(s *engineio.Session) { s.OnClose(func(r string) { reasons <- r }) }
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: mountRoute(srv)}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	base := "http://" + ln.Addr().String() + "/engine.io/?EIO=4&transport="
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+
+	res, err := client.Get(base + "polling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	sid := strings.SplitN(strings.TrimPrefix(string(open), `0{"sid":"`), `"`, 2)[0]
+	poll := make(chan string, 1)
+	go func() {
+		res, err := client.Get(base + "polling&sid=" + sid)
+		if err != nil {
+			poll <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		poll <- string(b)
+	}()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if _, _, err := ws.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-served; err != http.ErrServerClosed {
+		t.Fatalf("Serve: %v", err)
+	}
+	for range 2 {
+		if r := <-reasons; r != engineio.ReasonServerShuttingDown {
+			t.Errorf("close reason %q, want %q", r, engineio.ReasonServerShuttingDown)
+		}
+	}
+	if got := <-poll; got != "1" && !strings.Contains(got, `"code":1`) {
+		t.Errorf("pending poll got %q, want the close packet", got)
+	}
+	if _, msg, err := ws.ReadMessage(); err == nil && string(msg) != "1" {
+		t.Errorf("websocket got %q, want the close packet", msg)
+	}
+}
