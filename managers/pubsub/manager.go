@@ -22,6 +22,10 @@ import (
 // publish queue was full.
 var ErrQueueFull = errors.New("siopubsub: publish queue full")
 
+// errStale is the reason logged for a message dropped because it waited
+// too long in the publish queue.
+var errStale = errors.New("siopubsub: queued too long while the broker was unreachable")
+
 // Manager is the pub/sub [socketio.Manager] of one namespace. It embeds the
 // [socketio.InMemoryManager] that delivers to this process's sockets. Its
 // methods are safe for concurrent use.
@@ -57,6 +61,8 @@ type Manager struct {
 	nodes    map[string]time.Time // other processes heard of (heartbeats)
 	dropped  int
 	dropLog  time.Time
+
+	down bool // the last publish failed; owned by the publisher goroutine
 }
 
 var _ socketio.Manager = (*Manager)(nil)
@@ -64,6 +70,7 @@ var _ socketio.Manager = (*Manager)(nil)
 type outgoing struct {
 	channel string
 	data    []byte
+	at      time.Time // when it was queued
 }
 
 // request is a fetch-sockets or server-side emit waiting for answers.
@@ -446,7 +453,7 @@ func (m *Manager) Close() error {
 // enqueue hands a message to the publisher; a full queue drops it.
 func (m *Manager) enqueue(channel string, data []byte) {
 	select {
-	case m.queue <- outgoing{channel, data}:
+	case m.queue <- outgoing{channel, data, time.Now()}:
 	default:
 		m.drop(channel, ErrQueueFull)
 	}
@@ -498,13 +505,19 @@ func (m *Manager) publishLoop() {
 	}
 }
 
-// publish tries twice, then drops the message.
+// publish tries twice, then drops the message. A message that waited in
+// the queue longer than RequestsTimeout (the broker was down) is dropped
+// without a try: it is stale, and trying would delay the fresh ones.
 func (m *Manager) publish(o outgoing) {
+	if time.Since(o.at) > m.opts.RequestsTimeout {
+		m.drop(o.channel, errStale)
+		return
+	}
 	var err error
 	for attempt := range 2 {
-		if attempt > 0 {
+		if attempt > 0 && !m.down {
 			select {
-			case <-time.After(100 * time.Millisecond):
+			case <-time.After(50 * time.Millisecond):
 			case <-m.ctx.Done():
 			}
 		}
@@ -512,9 +525,12 @@ func (m *Manager) publish(o outgoing) {
 		err = m.broker.Publish(ctx, o.channel, o.data)
 		cancel()
 		if err == nil {
+			m.down = false
 			return
 		}
 	}
+	// Until a publish succeeds, retry at once: the broker is known down.
+	m.down = true
 	m.drop(o.channel, err)
 }
 
@@ -580,8 +596,8 @@ func (m *Manager) onMessage(channel string, msg []byte) {
 
 func (m *Manager) onBroadcast(msg []byte) error {
 	var arr []any
-	if err := msgpack.Unmarshal(msg, &arr); err != nil {
-		return fmt.Errorf("%w: %w", errMalformed, err)
+	if err := unmarshalMsgpack(msg, &arr); err != nil {
+		return err
 	}
 	if len(arr) < 2 {
 		return fmt.Errorf("%w: broadcast of %d elements", errMalformed, len(arr))

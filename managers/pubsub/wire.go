@@ -313,8 +313,8 @@ func decodeObject(msg []byte) (map[string]any, error) {
 		if err := json.Unmarshal(msg, &v); err != nil {
 			return nil, fmt.Errorf("%w: %w", errMalformed, err)
 		}
-	} else if err := msgpack.Unmarshal(msg, &v); err != nil {
-		return nil, fmt.Errorf("%w: %w", errMalformed, err)
+	} else if err := unmarshalMsgpack(msg, &v); err != nil {
+		return nil, err
 	}
 	m, ok := normalize(v).(map[string]any)
 	if !ok {
