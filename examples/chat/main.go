@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -31,11 +32,7 @@ func main() {
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	srv := NewChat(log)
-	handler := app.New(srv, &app.Options{Static: []app.StaticRule{
-		app.File("/", *static+"/index.html"),
-		app.Dir("/static", *static),
-		app.Dir("/vendor", *client),
-	}})
+	handler := app.New(srv, &app.Options{Static: StaticRules(*static, *client)})
 
 	hs := &http.Server{Addr: *addr, Handler: siohttp.Handler(handler), ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -51,6 +48,17 @@ func main() {
 	if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("server stopped", "err", err)
 		os.Exit(1)
+	}
+}
+
+// StaticRules returns the chat's static-file rules: the page at /, its
+// script and style sheet under /static/ from staticDir, and the official
+// browser client under /vendor/ from clientDir (socket.io-client's dist).
+func StaticRules(staticDir, clientDir string) []app.StaticRule {
+	return []app.StaticRule{
+		app.File("/", filepath.Join(staticDir, "index.html")),
+		app.Dir("/static", staticDir),
+		app.Dir("/vendor", clientDir),
 	}
 }
 
