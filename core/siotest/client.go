@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"reflect"
 	"slices"
 	"strings"
@@ -59,6 +60,8 @@ var clientScenarios = []struct {
 	{"ServerDisconnect", nil, testClientServerDisconnect},
 	{"Reconnect", nil, testClientReconnect},
 	{"Recovery", nil, testClientRecovery},
+	{"ReconnectGivesUp", nil, testClientReconnectFails},
+	{"DecodeErrorReconnects", nil, testClientDecodeError},
 	{"SimpleClient", nil, testSimpleClient},
 	{"ConnectDisconnectCycles", []string{"websocket"}, testClientCycles},
 }
@@ -73,12 +76,23 @@ var clientModes = []struct {
 }
 
 // switchHandler serves the current server, and answers 503 while there is
-// none, so that a scenario can restart the server behind one URL.
+// none, so that a scenario can restart the server behind one URL. raw, when
+// set, takes the next handshake and the requests of its sessions.
 type switchHandler struct {
-	cur atomic.Pointer[socketio.Server]
+	cur     atomic.Pointer[socketio.Server]
+	raw     atomic.Pointer[engineio.Server]
+	rawUsed atomic.Bool
 }
 
 func (h *switchHandler) ServeRequest(w engineio.ResponseWriter, r engineio.Request) {
+	if s := h.raw.Load(); s != nil {
+		q, _ := url.ParseQuery(r.RawQuery())
+		sid := q.Get("sid")
+		if sid == "" && h.rawUsed.CompareAndSwap(false, true) || sid != "" && s.Session(sid) != nil {
+			s.ServeRequest(w, r)
+			return
+		}
+	}
 	if s := h.cur.Load(); s != nil {
 		s.ServeRequest(w, r)
 		return
@@ -665,5 +679,61 @@ func testClientCycles(t *testing.T, mount eiotest.Mount, transports []string) {
 	}
 	if n := e.server().Engine().Count(); n != 0 {
 		t.Errorf("%d sessions still open on the server after %d cycles", n, cycles)
+	}
+}
+
+func testClientReconnectFails(t *testing.T, mount eiotest.Mount, transports []string) {
+	e := startClientEnv(t, mount, socketio.Options{}, nil)
+	c := e.client(transports, &socketio.ClientOptions{ReconnectionAttempts: 3})
+	var attempts, errs atomic.Int32
+	c.OnReconnectAttempt(func(int) { attempts.Add(1) })
+	c.OnReconnectError(func(error) { errs.Add(1) })
+	failed := make(chan struct{})
+	c.OnReconnectFailed(func() { close(failed) })
+	reasons := make(chan string, 1)
+	c.OnDisconnect(func(r string) { reasons <- r })
+	connect(t, c)
+	e.stop()
+	if r := recv(t, reasons, "disconnect"); r == socketio.ReasonIOServerDisconnect || r == socketio.ReasonIOClientDisconnect {
+		t.Errorf("disconnect reason %q for a server that went away", r)
+	}
+	recv(t, failed, "reconnect_failed")
+	if err := c.Wait(ctxWait(t)); err != nil {
+		t.Fatalf("Wait after giving up: %v", err)
+	}
+	if a, n := attempts.Load(), errs.Load(); a != 3 || n != 3 {
+		t.Errorf("%d attempts and %d errors, want 3 of each", a, n)
+	}
+}
+
+// testClientDecodeError serves a connection that answers CONNECT and then
+// sends an undecodable packet: the client disconnects with "parse error" and
+// reconnects, here to a real server.
+func testClientDecodeError(t *testing.T, mount eiotest.Mount, transports []string) {
+	e := startClientEnv(t, mount, socketio.Options{}, nil)
+	bad := engineio.NewServer(&engineio.Options{Path: socketio.DefaultPath})
+	bad.OnConnection = func(s *engineio.Session) {
+		s.OnMessage(func(data []byte, _ bool) {
+			if len(data) > 0 && data[0] == '0' {
+				_ = s.Send([]byte(`0{"sid":"fake"}`), false)
+				_ = s.Send([]byte(`2["unterminated"`), false)
+			}
+		})
+	}
+	t.Cleanup(func() { _ = bad.Close() })
+	e.sw.raw.Store(bad)
+	c := e.client(transports, nil)
+	seq := make(chan string, 4)
+	c.OnConnect(func() { seq <- "connect " + c.ID() })
+	c.OnDisconnect(func(r string) { seq <- "disconnect " + r })
+	connect(t, c)
+	if s := recv(t, seq, "connect"); s != "connect fake" {
+		t.Fatalf("got %q", s)
+	}
+	if s := recv(t, seq, "disconnect"); s != "disconnect "+socketio.ReasonParseError {
+		t.Errorf("got %q, want a parse error disconnect", s)
+	}
+	if s := recv(t, seq, "reconnect"); s == "connect fake" || !strings.HasPrefix(s, "connect ") {
+		t.Errorf("got %q, want a connection to the real server", s)
 	}
 }

@@ -18,6 +18,9 @@
 // [RunInterop] drives real Socket.IO clients (the official JavaScript
 // client and python-socketio) against the same mount.
 //
+// [RunClient] drives the Go client ([socketio.Client], [socketio.SimpleClient])
+// against the Go server through the same mount.
+//
 // Every scenario ends with a goroutine-leak check (go.uber.org/goleak), so
 // the runners must not run in parallel with other tests of the same process.
 package siotest

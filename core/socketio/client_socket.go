@@ -529,17 +529,7 @@ func (s *ClientSocket) fireConnectError(err error) {
 
 // onConnectError handles the server's refusal.
 func (s *ClientSocket) onConnectError(ses *clientSession, data []byte) {
-	e := &ConnectionRefusedError{Namespace: s.nsp}
-	var body struct {
-		Message string          `json:"message"`
-		Data    json.RawMessage `json:"data"`
-	}
-	switch {
-	case len(data) > 0 && data[0] == '"':
-		_ = json.Unmarshal(data, &e.Message)
-	case json.Unmarshal(data, &body) == nil:
-		e.Message, e.Data = body.Message, body.Data
-	}
+	e := parseRefusal(s.nsp, data)
 	s.mu.Lock()
 	if s.ses != ses || s.state != stateConnecting {
 		s.mu.Unlock()
@@ -550,6 +540,26 @@ func (s *ClientSocket) onConnectError(ses *clientSession, data []byte) {
 	s.mu.Unlock()
 	s.c.log.Info("socketio: connection refused", "nsp", s.nsp, "message", e.Message)
 	s.fireConnectError(e)
+}
+
+// parseRefusal reads a CONNECT_ERROR payload: {"message","data"}, or a bare
+// string as python-socketio 5.7 sends for an unknown namespace.
+func parseRefusal(nsp string, data []byte) *ConnectionRefusedError {
+	e := &ConnectionRefusedError{Namespace: nsp}
+	var body struct {
+		Message string          `json:"message"`
+		Data    json.RawMessage `json:"data"`
+	}
+	switch {
+	case len(data) > 0 && data[0] == '"':
+		_ = json.Unmarshal(data, &e.Message)
+	case json.Unmarshal(data, &body) == nil:
+		e.Message, e.Data = body.Message, body.Data
+		if string(e.Data) == "null" {
+			e.Data = nil
+		}
+	}
+	return e
 }
 
 // onServerDisconnect handles the server's DISCONNECT: the namespace is left
