@@ -23,6 +23,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
+	siogin "github.com/siokit/siokit/adapters/gin"
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/app"
 )
@@ -51,10 +54,17 @@ var browserMounts = []struct {
 	serve mount
 }{
 	{"nethttp", serveNetHTTP},
+	{"gin", serveGin},
 }
 
+// serveNetHTTP serves the chat on ln with net/http and siohttp.Handler.
 func serveNetHTTP(t *testing.T, h *app.App, ln net.Listener) func() {
-	hs := &http.Server{Handler: siohttp.Handler(h), ReadHeaderTimeout: 5 * time.Second}
+	return serveHTTP(t, ln, siohttp.Handler(h))
+}
+
+// serveHTTP serves handler on ln with a net/http server.
+func serveHTTP(t *testing.T, ln net.Listener, handler http.Handler) func() {
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	return func() {
@@ -62,6 +72,35 @@ func serveNetHTTP(t *testing.T, h *app.App, ln net.Listener) func() {
 		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("net/http server: %v", err)
 		}
+	}
+}
+
+// serveGin mounts the chat on a gin app with routes of its own, as
+// middleware that answers the Socket.IO path and the static files and passes
+// every other request on to gin's router.
+func serveGin(t *testing.T, h *app.App, ln net.Listener) func() {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(siogin.Middleware(h))
+	r.GET("/api/ping", func(c *gin.Context) { c.String(http.StatusOK, "pong") })
+	stop := serveHTTP(t, ln, r)
+	checkOwnRoute(t, "http://"+ln.Addr().String()+"/api/ping")
+	return stop
+}
+
+// checkOwnRoute asserts that the framework still answers its own route
+// next to the chat.
+func checkOwnRoute(t *testing.T, url string) {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second}
+	res, err := c.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	_ = res.Body.Close()
+	if res.StatusCode != http.StatusOK || string(body) != "pong" {
+		t.Errorf("GET %s = %d %q, want 200 \"pong\"", url, res.StatusCode, body)
 	}
 }
 
