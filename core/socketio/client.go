@@ -497,7 +497,7 @@ func (c *Client) backoff(n int) time.Duration {
 	d := float64(c.opts.ReconnectionDelay) * math.Pow(2, float64(min(n, 62)))
 	d = math.Min(d, float64(c.opts.ReconnectionDelayMax)*2)
 	if f := c.opts.RandomizationFactor; f > 0 {
-		r := rand.Float64()
+		r := rand.Float64() //nolint:gosec // reconnection jitter needs no cryptographic randomness
 		dev := r * f * d
 		if int(r*10)&1 == 0 {
 			d -= dev

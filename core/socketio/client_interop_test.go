@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,7 +111,7 @@ func (p *peerServer) try() error {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
-			p.log([]byte(line + "\n"))
+			_, _ = p.log([]byte(line + "\n"))
 			if rest, ok := strings.CutPrefix(line, "LISTENING "); ok {
 				if n, err := strconv.Atoi(rest); err == nil {
 					ready <- n
@@ -481,5 +480,3 @@ func interopRecovery(t *testing.T, url string, transports []string) {
 		t.Errorf("recovered %v, id %q (was %q); want the same session back", c.Socket().Recovered(), c.ID(), id)
 	}
 }
-
-var _ io.Writer = writerFunc(nil)
