@@ -6,9 +6,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/siokit/siokit/core/socketio"
+	sionats "github.com/siokit/siokit/managers/nats"
 	siopubsub "github.com/siokit/siokit/managers/pubsub"
 	siopubsubtest "github.com/siokit/siokit/managers/pubsub/pubsubtest"
-	sionats "github.com/siokit/siokit/managers/nats"
 )
 
 // natsURL is the NATS server that runs on this machine kind (make deps starts it).
