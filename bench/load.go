@@ -381,7 +381,7 @@ func idleScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 		}()
 	}
 	select {
-	case <-time.After(min(cfg.Duration, 5*time.Second)):
+	case <-time.After(cfg.Duration):
 	case <-ctx.Done():
 	}
 	after, err := rss(cfg.PID)

@@ -94,7 +94,8 @@ var upgrader = websocket.Upgrader{
 	CheckOrigin: func(*http.Request) bool { return true },
 }
 
-// Upgrade switches the connection to WebSocket and runs fn on it inline.
+// Upgrade switches the connection to WebSocket and runs fn on it, on a new
+// goroutine; it returns once the handshake is answered.
 func (q *request) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketConn)) error {
 	if !websocket.IsWebSocketUpgrade(q.r) {
 		return fmt.Errorf("siohttp: not a websocket handshake: %w", engineio.ErrUpgradeNotSupported)
@@ -107,8 +108,14 @@ func (q *request) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketC
 	if err != nil {
 		return fmt.Errorf("siohttp: websocket handshake: %w", err)
 	}
-	defer conn.Close()
-	fn(conn)
+	// The connection is served on a goroutine of its own so that this
+	// handler returns: net/http then drops its per-connection state (request
+	// buffers, a grown stack), which an idle WebSocket would otherwise hold
+	// for its whole life.
+	go func() {
+		defer conn.Close()
+		fn(conn)
+	}()
 	return nil
 }
 

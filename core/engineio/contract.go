@@ -54,10 +54,11 @@ type ResponseWriter interface {
 //
 // Upgrade answers the handshake and hands the connection to fn. It is shaped
 // as a callback because some servers (fasthttp) can hand over the connection
-// only after the request handler returns: net/http adapters call fn inline
-// and return when it does; fasthttp adapters return at once and call fn from
-// the hijack handler. fn owns the connection until it returns, then the
-// adapter closes it. Cross-origin checks have been done by the engine when
+// only after the request handler returns. fn may run inline (Upgrade then
+// returns when it does) or on another goroutine after Upgrade returns:
+// siohttp starts one so that net/http releases its per-request state, and
+// fasthttp adapters call fn from the hijack handler. fn owns the connection
+// until it returns, then the adapter closes it. Cross-origin checks have been done by the engine when
 // Upgrade is called, so adapters must accept any Origin.
 //
 // An adapter that cannot upgrade this request returns, having written

@@ -188,10 +188,10 @@ func readPacket(ws WebSocketConn) (Packet, error) {
 	return DecodePacket(data, typ == BinaryMessage)
 }
 
-// writerLinger is how long an idle WebSocket writer waits for more work
-// before its goroutine ends: long enough that a busy connection reuses it
-// (no goroutine start, no stack growth per message), short enough that idle
-// connections hold none.
+// writerLinger is how long an idle WebSocket writer that has written more
+// than one batch waits for more work before its goroutine ends: long enough
+// that a busy connection reuses it (no goroutine start, no stack growth per
+// message), short enough that idle connections hold none.
 const writerLinger = time.Second
 
 // writeLoop drains the queue onto the WebSocket; at most one runs per
@@ -199,13 +199,20 @@ const writerLinger = time.Second
 func (c *Session) writeLoop(ws WebSocketConn) {
 	var idle *time.Timer
 	var batch []Packet
-	for {
+	for rounds := 0; ; rounds++ {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
 			if c.closed {
 				c.writing = false
 				c.mu.Unlock()
 				ws.Close()
+				return
+			}
+			if rounds < 2 {
+				// One batch so far: most likely a lone packet of a quiet
+				// session, which should not hold a goroutine.
+				c.writing = false
+				c.mu.Unlock()
 				return
 			}
 			c.writerIdle = true

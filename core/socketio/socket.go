@@ -405,9 +405,10 @@ func (s *Socket) enqueue(job func()) {
 // its jobs are done, or after jobLinger without work, it returns.
 func (s *Socket) runJobs() {
 	var idle *time.Timer
-	for {
+	for ran := 0; ; {
 		s.jobMu.Lock()
 		if len(s.jobs) > 0 {
+			ran++
 			j := s.jobs[0]
 			s.jobs[0] = nil
 			s.jobs = s.jobs[1:]
@@ -422,8 +423,10 @@ func (s *Socket) runJobs() {
 		gone := s.state == stateDisconnected
 		s.mu.Unlock()
 		s.jobMu.Lock()
-		if gone || len(s.jobs) > 0 {
-			if gone && len(s.jobs) == 0 {
+		if gone || len(s.jobs) > 0 || ran < 2 {
+			// A socket that had a single job (its connection, typically)
+			// is likely quiet: its goroutine ends at once.
+			if len(s.jobs) == 0 {
 				s.running = false
 				s.jobMu.Unlock()
 				return
