@@ -17,13 +17,13 @@ FUZZTIME ?= 5s
 # Extra flags for the example server of `make run`, e.g. ARGS='-addr 127.0.0.1:8080'.
 ARGS ?=
 
-.PHONY: help deps test fuzz run lint bench tidy-check
+.PHONY: help deps test fuzz run lint bench tidy-check cluster
 
 help: ## List the targets
 	@echo "Targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
 
-deps: ## Install what the tests need (npm ci, Debian python3-socketio/aiohttp, redis-server, chromium); idempotent
+deps: ## Install what the tests need (npm ci, Debian python3-socketio/aiohttp, redis-server, rabbitmq-server, nats-server, chromium); idempotent
 	@scripts/deps.sh
 
 test: deps ## Run every module's tests with -race, then each fuzz target for FUZZTIME
@@ -43,6 +43,10 @@ run: ## Run the example server: examples/chat (after npm ci), else examples/engi
 	else \
 		echo "go run ./examples/engineio $(ARGS)"; go run ./examples/engineio $(ARGS); \
 	fi
+
+cluster: ## Three servers on one Redis (ports 3001-3003) and a client showing a broadcast crossing them
+	@scripts/deps.sh redis
+	cd examples/cluster && go run .
 
 lint: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint over every module (all run; fails if any fails)
 	@rc=0; \

@@ -12,6 +12,10 @@
 #           (the python3 on PATH may be another interpreter without them)
 #   redis   Debian's redis-server when it is missing, and a server on
 #           127.0.0.1:6379 when nothing answers there
+#   rabbitmq  Debian's rabbitmq-server when it is missing, started when nothing
+#           listens on 127.0.0.1:5672 (guest/guest), for managers/amqp
+#   nats    Debian's nats-server when it is missing, started on 127.0.0.1:4222
+#           when nothing listens there, for managers/nats
 #   chromium  Debian's chromium at /usr/bin/chromium when it is missing, for the
 #           browser test of examples/chat (driven by npm's playwright-core)
 set -euo pipefail
@@ -89,6 +93,61 @@ step_redis() {
 	fi
 }
 
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# wait_port PORT SECONDS: true once something listens on 127.0.0.1:PORT.
+wait_port() {
+	local i
+	for i in $(seq $(($2 * 10))); do
+		port_open "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+step_rabbitmq() {
+	local did=()
+	if ! command -v rabbitmq-server >/dev/null; then
+		apt_install rabbitmq-server
+		did+=("installed rabbitmq-server")
+	fi
+	if ! port_open 5672; then
+		mkdir -p /var/log/rabbitmq
+		RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 rabbitmq-server -detached >/dev/null 2>&1 || true
+		if ! wait_port 5672 60; then
+			log rabbitmq "rabbitmq-server did not listen on 127.0.0.1:5672 (see /var/log/rabbitmq)"
+			return 1
+		fi
+		did+=("started rabbitmq-server on 127.0.0.1:5672")
+	fi
+	if [[ ${#did[@]} == 0 ]]; then
+		log rabbitmq "rabbitmq-server listens on 127.0.0.1:5672"
+	else
+		log rabbitmq "$(IFS=';'; echo "${did[*]}" | sed 's/;/; /g')"
+	fi
+}
+
+step_nats() {
+	local did=()
+	if ! command -v nats-server >/dev/null; then
+		apt_install nats-server
+		did+=("installed nats-server")
+	fi
+	if ! port_open 4222; then
+		setsid nats-server -a 127.0.0.1 -p 4222 -l /var/log/nats-server.log </dev/null >/dev/null 2>&1 &
+		if ! wait_port 4222 10; then
+			log nats "nats-server did not listen on 127.0.0.1:4222 (see /var/log/nats-server.log)"
+			return 1
+		fi
+		did+=("started nats-server on 127.0.0.1:4222")
+	fi
+	if [[ ${#did[@]} == 0 ]]; then
+		log nats "nats-server listens on 127.0.0.1:4222"
+	else
+		log nats "$(IFS=';'; echo "${did[*]}" | sed 's/;/; /g')"
+	fi
+}
+
 step_chromium() {
 	if [[ -x /usr/bin/chromium ]]; then
 		log chromium "/usr/bin/chromium is installed"
@@ -100,12 +159,12 @@ step_chromium() {
 }
 
 steps=("$@")
-[[ ${#steps[@]} -gt 0 ]] || steps=(npm python redis chromium)
+[[ ${#steps[@]} -gt 0 ]] || steps=(npm python redis rabbitmq nats chromium)
 for s in "${steps[@]}"; do
 	case $s in
-	npm | python | redis | chromium) "step_$s" ;;
+	npm | python | redis | rabbitmq | nats | chromium) "step_$s" ;;
 	*)
-		echo "deps: unknown step $s (known: npm python redis chromium)" >&2
+		echo "deps: unknown step $s (known: npm python redis rabbitmq nats chromium)" >&2
 		exit 2
 		;;
 	esac
