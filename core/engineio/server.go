@@ -105,6 +105,10 @@ func (s *Server) ServeRequest(w ResponseWriter, r Request) {
 }
 
 func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
+	if !s.Match(r.Path()) {
+		// Mounted on every path: what is not under ours is not for us.
+		return &RequestError{Status: http.StatusNotFound, Code: CodeBadRequest, Message: "Not Found"}
+	}
 	q, err := url.ParseQuery(r.RawQuery())
 	if err != nil {
 		return reqErr(http.StatusBadRequest, CodeBadRequest)

@@ -61,11 +61,12 @@ type Socket struct {
 	handshake *Handshake
 	recovered *PersistedSession
 
-	mu    sync.Mutex
-	state socketState
-	held  [][]engineio.Packet // emits made while connecting
-	acks  map[uint64]func(*Response)
-	data  map[string]any
+	mu       sync.Mutex
+	state    socketState
+	accepted bool                // the connection was confirmed (it may have ended since)
+	held     [][]engineio.Packet // emits made while connecting
+	acks     map[uint64]func(*Response)
+	data     map[string]any
 
 	packetMiddlewares []func(*Socket, string, []json.RawMessage) error
 	outgoing          []func(event string, args []any)
@@ -509,6 +510,7 @@ func (s *Socket) accept() {
 		return
 	}
 	s.state = stateConnected
+	s.accepted = true
 	s.nsp.add(s)
 	payload := []byte(`{"sid":` + quote(s.id))
 	if s.pid != "" {
@@ -572,12 +574,16 @@ func (s *Socket) onEvent(p *parser.Packet) error {
 
 // dispatch runs the handler of one event and sends the acknowledgement.
 func (s *Socket) dispatch(name string, args []json.RawMessage, p *parser.Packet) {
-	if !s.Connected() {
-		return
-	}
+	// Events that arrived while the socket was connected are handled even
+	// if it has left since (a client that emits then disconnects at once);
+	// those of a refused connection are not.
 	s.mu.Lock()
+	accepted := s.accepted
 	mws := slices.Clone(s.packetMiddlewares)
 	s.mu.Unlock()
+	if !accepted {
+		return
+	}
 	for _, mw := range mws {
 		if err := mw(s, name, args); err != nil {
 			s.nsp.server.log.Info("socketio: event refused by middleware", "sid", s.id, "event", name, "err", err)
