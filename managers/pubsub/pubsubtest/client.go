@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,12 +39,27 @@ type Client struct {
 	connected    chan string
 	disconnected chan struct{}
 	ackID        uint64
+	countOnly    bool
+	count        atomic.Int64
 }
 
 // Dial connects a client to the Socket.IO server at url (http://host:port).
 func Dial(t testing.TB, url string) *Client {
 	t.Helper()
+	return dial(t, url, false)
+}
+
+// DialCounting connects a client that only counts the events it receives
+// (see [Client.Count]), for benchmarks.
+func DialCounting(t testing.TB, url string) *Client {
+	t.Helper()
+	return dial(t, url, true)
+}
+
+func dial(t testing.TB, url string, countOnly bool) *Client {
+	t.Helper()
 	c := &Client{
+		countOnly:    countOnly,
 		events:       make(chan Event, 1024),
 		acks:         make(chan []json.RawMessage, 16),
 		connected:    make(chan string, 1),
@@ -90,6 +106,10 @@ func (c *Client) onPacket(p *parser.Packet) {
 	case parser.Disconnect:
 		close(c.disconnected)
 	case parser.Event, parser.BinaryEvent:
+		if c.countOnly {
+			c.count.Add(1)
+			return
+		}
 		name, args, err := parser.ParseEvent(p.Data)
 		if err != nil {
 			return
@@ -105,6 +125,9 @@ func (c *Client) onPacket(p *parser.Packet) {
 		c.acks <- args
 	}
 }
+
+// Count returns the number of events a counting client received.
+func (c *Client) Count() int64 { return c.count.Load() }
 
 // SID returns the socket id the server gave.
 func (c *Client) SID() string { return c.sid }
