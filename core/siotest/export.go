@@ -1,7 +1,9 @@
 package siotest
 
 import (
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/siokit/siokit/core/eiotest"
 	"github.com/siokit/siokit/core/socketio"
@@ -68,7 +70,7 @@ func (e *Env) Healthy() { e.e.t.Helper(); e.e.healthy() }
 // goroutine answers pings and queues messages.
 func (e *Env) Dial() *Conn {
 	e.e.t.Helper()
-	return &Conn{e.e.dial()}
+	return &Conn{e.e.dial(), e.e}
 }
 
 // DialErr is Dial returning the error instead of failing the test.
@@ -77,11 +79,14 @@ func (e *Env) DialErr() (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Conn{c}, nil
+	return &Conn{c, e.e}, nil
 }
 
 // Conn is a raw WebSocket Engine.IO session of an [Env].
-type Conn struct{ c *rawConn }
+type Conn struct {
+	c *rawConn
+	e *rawEnv
+}
 
 // SetT makes the connection report failures to t (a subtest's).
 func (c *Conn) SetT(t testing.TB) *Conn { c.c.t = t; return c }
@@ -123,8 +128,29 @@ func (c *Conn) NextText() string { c.c.t.Helper(); return c.c.nextText() }
 // StopPongs makes the reader ignore pings from now on.
 func (c *Conn) StopPongs() { c.c.stopPongs() }
 
-// Close closes the TCP connection abruptly and waits for the reader to end.
+// Close closes the TCP connection abruptly, waits for the reader to end and
+// lets the env forget the connection, so that a test making thousands of
+// them holds none.
 func (c *Conn) Close() {
 	c.c.close()
 	c.c.wait()
+	c.e.mu.Lock()
+	c.e.conns = slices.DeleteFunc(c.e.conns, func(x *rawConn) bool { return x == c.c })
+	c.e.mu.Unlock()
+}
+
+// WaitClosed discards incoming messages until the server closes the
+// connection, and reports whether it did within d.
+func (c *Conn) WaitClosed(d time.Duration) bool {
+	deadline := time.After(d)
+	for {
+		select {
+		case _, ok := <-c.c.in:
+			if !ok {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
+	}
 }
