@@ -260,7 +260,9 @@ func TestBattery34_LongNamesAndAckIDs(t *testing.T) {
 	eachMount(t, func(t *testing.T, m eiotest.Mount) {
 		t.Run("kit", func(t *testing.T) { siotest.RunRawScenario(t, m, "Limits") })
 		names := make(chan int, 1)
-		setup := func(srv *socketio.Server) { _ = srv.OnAny(func(s *socketio.Socket, event string) { names <- len(event) }) }
+		setup := func(srv *socketio.Server) {
+			_ = srv.OnAny(func(s *socketio.Socket, event string) { names <- len(event) })
+		}
 		// An event name just under maxHttpBufferSize (1,000,000) is
 		// handled; a namespace over MaxNamespaceLen (512) closes.
 		name := strings.Repeat("n", 1_000_000-20)
