@@ -38,14 +38,15 @@ type Session struct {
 	notify      chan struct{} // wakes the pending poll
 	done        chan struct{} // closed when the session closes
 
-	polling    bool          // a GET is pending
-	posting    bool          // a POST is being read
-	upgrading  bool          // a WebSocket probe has been answered
-	ws         WebSocketConn // the WebSocket transport, once upgraded
-	probe      WebSocketConn // the WebSocket being probed during an upgrade
-	writing    bool          // a WebSocket writer goroutine exists (busy or idle)
-	writerIdle bool          // it waits on wake for more work
-	wake       chan struct{} // wakes an idle writer
+	polling     bool          // a GET is pending
+	posting     bool          // a POST is being read
+	upgrading   bool          // a WebSocket probe has been answered
+	ws          WebSocketConn // the WebSocket transport, once upgraded
+	probe       WebSocketConn // the WebSocket being probed during an upgrade
+	writing     bool          // a WebSocket writer goroutine exists (busy or idle)
+	writerIdle  bool          // it waits on wake for more work
+	wake        chan struct{} // wakes an idle writer
+	writerEnded int64         // when the last writer ended (UnixNano)
 
 	heartbeat   *time.Timer
 	lingerTimer *time.Timer // guarded by srv.mu; see Server.linger
@@ -136,7 +137,11 @@ func (c *Session) startWriterLocked() {
 		if c.wake == nil {
 			c.wake = make(chan struct{}, 1)
 		}
-		go c.writeLoop(c.ws)
+		// A writer started soon after the last one ended serves a busy
+		// session: it lingers for more work rather than ending at once.
+		now := time.Now().UnixNano()
+		busy := now-c.writerEnded < int64(writerLinger)
+		go c.writeLoop(c.ws, busy)
 	case c.writerIdle:
 		c.writerIdle = false
 		select {
@@ -205,7 +210,12 @@ func (c *Session) close(reason string, tell bool) {
 	if started && c.onClose != nil {
 		// The callback runs once the message being delivered (which may be
 		// the caller) has returned, and no message is delivered after it.
+		// The Add is made under the server's lock, as in enter: a Server.Close
+		// that follows is then ordered after it (an Add from zero must
+		// happen before a Wait; a handler may close its session at any time).
+		c.srv.mu.RLock()
 		c.srv.wg.Add(1)
+		c.srv.mu.RUnlock()
 		go func() {
 			defer c.srv.wg.Done()
 			c.recvMu.Lock()

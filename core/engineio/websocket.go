@@ -1,9 +1,10 @@
 package engineio
 
 import (
+	"bytes"
 	"errors"
-	"io"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -175,31 +176,42 @@ func (c *Session) readLoop(ws WebSocketConn) {
 	}
 }
 
+// readBuffers hold messages while they are read; the packet gets an exact
+// copy, so a message costs one allocation of its own size.
+var readBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // readPacket reads one WebSocket message as a packet; its data is fresh.
 func readPacket(ws WebSocketConn) (Packet, error) {
 	typ, r, err := ws.NextReader()
 	if err != nil {
 		return Packet{}, err
 	}
-	data, err := io.ReadAll(r)
+	buf := readBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	_, err = buf.ReadFrom(r)
+	data := bytes.Clone(buf.Bytes())
+	if buf.Cap() <= 64<<10 {
+		readBuffers.Put(buf) // large ones go, so the pool holds no peak
+	}
 	if err != nil {
 		return Packet{}, err
 	}
 	return DecodePacket(data, typ == BinaryMessage)
 }
 
-// writerLinger is how long an idle WebSocket writer that has written more
-// than one batch waits for more work before its goroutine ends: long enough
-// that a busy connection reuses it (no goroutine start, no stack growth per
-// message), short enough that idle connections hold none.
+// writerLinger is how long the idle WebSocket writer of a busy session (one
+// whose previous writer ended less than writerLinger ago) waits for more
+// work before its goroutine ends: long enough that a busy connection reuses
+// it (no goroutine start, no stack growth per message), short enough that
+// idle connections hold none.
 const writerLinger = time.Second
 
 // writeLoop drains the queue onto the WebSocket; at most one runs per
 // session. It waits a little for more work before it ends.
-func (c *Session) writeLoop(ws WebSocketConn) {
+func (c *Session) writeLoop(ws WebSocketConn, linger bool) {
 	var idle *time.Timer
 	var batch []Packet
-	for rounds := 0; ; rounds++ {
+	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
 			if c.closed {
@@ -208,10 +220,10 @@ func (c *Session) writeLoop(ws WebSocketConn) {
 				ws.Close()
 				return
 			}
-			if rounds < 2 {
-				// One batch so far: most likely a lone packet of a quiet
-				// session, which should not hold a goroutine.
+			if !linger {
+				// A quiet session's lone packet: hold no goroutine.
 				c.writing = false
+				c.writerEnded = time.Now().UnixNano()
 				c.mu.Unlock()
 				return
 			}
@@ -232,6 +244,7 @@ func (c *Session) writeLoop(ws WebSocketConn) {
 			c.mu.Lock()
 			if len(c.queue) == 0 && !c.closed {
 				c.writing, c.writerIdle = false, false
+				c.writerEnded = time.Now().UnixNano()
 				c.mu.Unlock()
 				return
 			}

@@ -55,3 +55,41 @@ func BenchmarkBroadcast1000(b *testing.B) {
 		wg.Wait()
 	}
 }
+
+// BenchmarkEchoAck measures one event round trip with an ack through the
+// whole server (engine session, decoder, handler, ack encoding, writer) over
+// an in-memory WebSocket: the server's own cost per message.
+func BenchmarkEchoAck(b *testing.B) {
+	srv := NewServer(&Options{Engine: engineio.Options{PingInterval: 1 << 40}})
+	defer srv.Close()
+	if err := srv.On("echo", func(_ *Socket, ack AckFunc, args ...json.RawMessage) {
+		vals := make([]any, len(args))
+		for i, a := range args {
+			vals[i] = a
+		}
+		_ = ack(vals...)
+	}); err != nil {
+		b.Fatal(err)
+	}
+	got := make(chan struct{}, 1)
+	connected := make(chan struct{}, 1)
+	conn := newMemConn(func(typ int, parts [][]byte) {
+		data := bytes.Join(parts, nil)
+		switch {
+		case bytes.HasPrefix(data, []byte("40{")):
+			connected <- struct{}{}
+		case bytes.HasPrefix(data, []byte("43")):
+			got <- struct{}{}
+		}
+	})
+	serveMem(srv, conn)
+	conn.send(engineio.TextMessage, "40")
+	<-connected
+	msg := `421["echo",{"user":"bench","n":12345,"text":"hello, world"}]`
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		conn.send(engineio.TextMessage, msg)
+		<-got
+	}
+}

@@ -23,6 +23,7 @@ var (
 	ackFuncType      = reflect.TypeFor[AckFunc]()
 	errorType        = reflect.TypeFor[error]()
 	stringType       = reflect.TypeFor[string]()
+	rawMessageType   = reflect.TypeFor[json.RawMessage]()
 )
 
 // handler is an event handler compiled once into a call plan.
@@ -159,6 +160,10 @@ func (h *handler) invoke(self reflect.Value, event string, args []json.RawMessag
 func decodeArg(t reflect.Type, args []json.RawMessage, i int, atts [][]byte) (reflect.Value, error) {
 	if i >= len(args) {
 		return reflect.Zero(t), nil
+	}
+	if t == rawMessageType && len(atts) == 0 {
+		// Already validated JSON that the handler owns: no copy, no decode.
+		return reflect.ValueOf(args[i]), nil
 	}
 	p := reflect.New(t)
 	if err := parser.Unmarshal(args[i], atts, p.Interface()); err != nil {

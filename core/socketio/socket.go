@@ -72,11 +72,12 @@ type Socket struct {
 	outgoing          []func(event string, args []any)
 	hasOutgoing       atomic.Bool
 
-	jobMu   sync.Mutex
-	jobs    []func()
-	running bool          // a goroutine runs the jobs (busy or idle)
-	jobIdle bool          // it waits on jobWake for more
-	jobWake chan struct{} // wakes it
+	jobMu     sync.Mutex
+	jobs      []func()
+	running   bool          // a goroutine runs the jobs (busy or idle)
+	jobIdle   bool          // it waits on jobWake for more
+	jobWake   chan struct{} // wakes it
+	jobsEnded int64         // when the last such goroutine ended (UnixNano)
 }
 
 func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, restored *PersistedSession) *Socket {
@@ -389,9 +390,10 @@ func (s *Socket) enqueue(job func()) {
 		}
 		srv := s.nsp.server
 		srv.wg.Add(1)
+		busy := time.Now().UnixNano()-s.jobsEnded < int64(jobLinger)
 		go func() {
 			defer srv.wg.Done()
-			s.runJobs()
+			s.runJobs(busy)
 		}()
 	case s.jobIdle:
 		s.jobIdle = false
@@ -404,12 +406,11 @@ func (s *Socket) enqueue(job func()) {
 
 // runJobs runs queued jobs in order; once the socket has disconnected and
 // its jobs are done, or after jobLinger without work, it returns.
-func (s *Socket) runJobs() {
+func (s *Socket) runJobs(linger bool) {
 	var idle *time.Timer
-	for ran := 0; ; {
+	for {
 		s.jobMu.Lock()
 		if len(s.jobs) > 0 {
-			ran++
 			j := s.jobs[0]
 			s.jobs[0] = nil
 			s.jobs = s.jobs[1:]
@@ -424,11 +425,12 @@ func (s *Socket) runJobs() {
 		gone := s.state == stateDisconnected
 		s.mu.Unlock()
 		s.jobMu.Lock()
-		if gone || len(s.jobs) > 0 || ran < 2 {
-			// A socket that had a single job (its connection, typically)
-			// is likely quiet: its goroutine ends at once.
+		if gone || len(s.jobs) > 0 || !linger {
+			// A quiet socket (whose previous goroutine ended long ago)
+			// holds none once its work is done.
 			if len(s.jobs) == 0 {
 				s.running = false
+				s.jobsEnded = time.Now().UnixNano()
 				s.jobMu.Unlock()
 				return
 			}
@@ -451,6 +453,7 @@ func (s *Socket) runJobs() {
 		s.jobIdle = false
 		if len(s.jobs) == 0 {
 			s.running = false
+			s.jobsEnded = time.Now().UnixNano()
 			s.jobMu.Unlock()
 			return
 		}
