@@ -17,7 +17,7 @@ FUZZTIME ?= 5s
 # Extra flags for the example server of `make run`, e.g. ARGS='-addr 127.0.0.1:8080'.
 ARGS ?=
 
-.PHONY: help deps test fuzz run lint bench tidy-check cluster
+.PHONY: help deps test fuzz run lint bench microbench tidy-check cluster
 
 help: ## List the targets
 	@echo "Targets:"
@@ -66,7 +66,20 @@ $(GOLANGCI_LINT):
 	GOWORK=off GOBIN=$(BIN)/.tmp go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	@mv $(BIN)/.tmp/golangci-lint $@
 
-bench: ## Run every benchmark once with allocations (a bench tool replaces this later)
+# siobench flags for `make bench`, e.g. BENCH_ARGS='-rounds 5 -duration 20s -scenarios echo'.
+BENCH_ARGS ?=
+
+bench: ## Compare siokit (siohttp, siofiber), the Node server and a raw WebSocket ceiling: interleaved rounds, a table of medians
+	@scripts/deps.sh npm
+	go build -o $(BIN)/siobench ./bench
+	@if [[ $$(nproc) -ge 2 ]] && command -v taskset >/dev/null; then \
+		echo "load generator pinned to CPU 0, servers to CPU 1"; \
+		taskset -c 0 $(BIN)/siobench run -server-cpu 1 $(BENCH_ARGS); \
+	else \
+		$(BIN)/siobench run -server-cpu '' $(BENCH_ARGS); \
+	fi
+
+microbench: ## Run every go test benchmark once, with allocations
 	go test -run '^$$' -bench . -benchmem work
 
 tidy-check: ## go mod tidy in every module, then fail if a go.mod or go.sum changed

@@ -27,7 +27,7 @@ func runCmd(args []string) error {
 	rounds := fs.Int("rounds", 3, "interleaved rounds")
 	dur := fs.Duration("duration", 10*time.Second, "measuring time per scenario and server")
 	scen := fs.String("scenarios", "echo,broadcast,connect,idle,polling", "scenarios to run")
-	servers := fs.String("servers", "siohttp,siofiber,node,raw", "servers to compare")
+	servers := fs.String("servers", strings.Join(defaultServers(), ","), "servers to compare")
 	serverCPU := fs.String("server-cpu", "1", "CPU list the servers are pinned to (taskset), empty for none")
 	_ = fs.Parse(args)
 
@@ -178,4 +178,16 @@ func median(rs []Result) (med, lo, hi float64) {
 	}
 	slices.Sort(v)
 	return v[len(v)/2], v[0], v[len(v)-1]
+}
+
+// defaultServers lists every server this build can run: siokit through each
+// adapter compiled in, the Node server, and the ceiling.
+func defaultServers() []string {
+	var out []string
+	for _, n := range []string{"siohttp", "siofiber"} {
+		if goServers[n] != nil {
+			out = append(out, n)
+		}
+	}
+	return append(out, "node", "raw")
 }
