@@ -44,8 +44,22 @@ func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
 	} else {
 		packets = c.takeQueueLocked()
 	}
+	// A server close goes in a poll of its own after the packets queued
+	// before it, as the official server sends it once those are flushed:
+	// socket.io-client handles the messages of a payload after a close
+	// packet in the same payload, so it would see the close first (and
+	// reconnect instead of seeing a DISCONNECT). The session lingers for
+	// the client's next poll.
+	closeNext := c.closed && len(packets) > 1 && packets[len(packets)-1].Type == PacketClose
+	if closeNext {
+		c.queue = packets[len(packets)-1:]
+		packets = packets[:len(packets)-1]
+	}
 	c.polling = false
 	c.mu.Unlock()
+	if closeNext {
+		c.srv.linger(c)
+	}
 	if len(packets) == 0 {
 		packets = []Packet{{Type: PacketNoop}}
 	}
