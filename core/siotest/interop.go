@@ -78,6 +78,7 @@ var iopCommonChecks = []string{
 	"catchall/unknown-event",
 	"catchall/not-for-handled",
 	"disconnect/server",
+	"disconnect/server-close",
 	"reconnect/transport-lost",
 }
 
@@ -344,6 +345,7 @@ func iopSetupMain(t *testing.T, env *iopEnv) {
 	}))
 
 	iopMust(t, root.On("kickMe", func(s *socketio.Socket) { s.Disconnect(false) }))
+	iopMust(t, root.On("kickAll", func(s *socketio.Socket) { s.Disconnect(true) }))
 	iopMust(t, root.On("dropMe", func(s *socketio.Socket) {
 		if es := srv.Engine().Session(s.EngineID()); es != nil {
 			_ = es.Close()

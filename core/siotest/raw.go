@@ -1026,8 +1026,9 @@ func rawServerUtilities(t *testing.T, mount eiotest.Mount) {
 	a.connect("/", "")
 	socks.next(t)
 	a.roundTrip("/", 1)
-	// DisconnectSockets(true) closes it.
+	// DisconnectSockets(true) tells the client, then closes it.
 	e.srv.In(sidB).DisconnectSockets(true)
+	b.expect("1")
 	b.expectClosed()
 	gone.expect(t, socketio.ReasonServerNamespaceDisconnect)
 	a.roundTrip("/", 2)
@@ -1239,6 +1240,13 @@ func rawServerDisconnect(t *testing.T, mount eiotest.Mount) {
 	c.connect("/admin", "")
 	sr, sa = root.next(t), admin.next(t)
 	sr.Disconnect(true)
+	// Every namespace of the connection is told before it closes, as the
+	// official server does: socket.io-client then does not reconnect.
+	told := []string{c.nextText(), c.nextText()}
+	slices.Sort(told)
+	if want := []string{"1", "1/admin,"}; !slices.Equal(told, want) {
+		t.Errorf("packets before the close %q, want %q", told, want)
+	}
 	c.expectClosed()
 	got := []string{recvChan(t, gone.ch, "a disconnect"), recvChan(t, gone.ch, "a disconnect")}
 	slices.Sort(got)

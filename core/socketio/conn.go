@@ -154,16 +154,29 @@ func (c *conn) fail(reason string, err error) {
 }
 
 // closeWith closes the connection from the server side: s (if any) leaves
-// with reason, the other sockets with "forced server close".
+// with reason, the other sockets with "forced server close". Every
+// connected socket of the connection is first told with a DISCONNECT
+// packet, as the official server does, so that the client sees "io server
+// disconnect" and does not reconnect.
 func (c *conn) closeWith(reason string, s *Socket) {
-	if s != nil {
-		s.onDisconnect(reason)
-	}
 	c.mu.Lock()
 	if c.closeReason == "" {
 		c.closeReason = ReasonForcedServerClose
 	}
+	sockets := make([]*Socket, 0, len(c.sockets))
+	for _, x := range c.sockets {
+		sockets = append(sockets, x)
+	}
 	c.mu.Unlock()
+	for _, x := range sockets {
+		if x.Connected() {
+			p := &parser.Packet{Type: parser.Disconnect, Namespace: x.nsp.name}
+			_ = c.es.SendPackets(encodeFrames(p), false)
+		}
+	}
+	if s != nil {
+		s.onDisconnect(reason)
+	}
 	_ = c.es.Close()
 }
 

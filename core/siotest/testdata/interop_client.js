@@ -344,6 +344,21 @@ async function main() {
     assert(!k.connected && !k.active, "the client reconnected after a server disconnect");
   });
 
+  await check("disconnect/server-close", async () => {
+    // Disconnect(true) on one namespace closes the connection: every
+    // namespace of it is told, as the official server does, so none reconnects.
+    const m = new Manager(base, { ...transportOpts, ...RECONNECT, timeout: STEP });
+    managers.push(m);
+    const [k1, k2] = [m.socket("/", { auth: AUTH }), m.socket("/admin", { auth: AUTH })];
+    await Promise.all([connected(k1), connected(k2)]);
+    const p = Promise.all([once(k1, "disconnect"), once(k2, "disconnect")]);
+    k1.emit("kickAll");
+    const reasons = (await p).map(([reason]) => reason);
+    same(reasons, ["io server disconnect", "io server disconnect"], "disconnect reasons of / and /admin");
+    await new Promise((r) => setTimeout(r, 300)); // longer than the reconnection delay
+    assert(!k1.connected && !k2.connected && !k1.active && !k2.active, "a namespace reconnected after the server closed the connection");
+  });
+
   await check("reconnect/engine-closed", async () => {
     const r = open(base, "/", RECONNECT);
     await connected(r);

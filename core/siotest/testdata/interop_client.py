@@ -294,6 +294,18 @@ def main():
             raise Fail("the client reconnected after a server disconnect")
     check("disconnect/server", server_disconnect)
 
+    def server_close():
+        names = ["/", "/admin"]
+        k = Peer(reconnect=True, namespaces=names)
+        k.connect(namespaces=names)
+        k.emit("kickAll")
+        for n in names:
+            k.wait("disconnect", namespace=n)
+        time.sleep(0.3)  # longer than the reconnection delay
+        if k.c.connected or k.count("connect") != 1 or k.count("connect", namespace="/admin") != 1:
+            raise Fail("the client reconnected after the server closed the connection")
+    check("disconnect/server-close", server_close)
+
     def engine_closed():
         k = Peer(reconnect=True)
         k.connect()
