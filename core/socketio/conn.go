@@ -153,15 +153,14 @@ func (c *conn) fail(reason string, err error) {
 	_ = c.es.Close()
 }
 
-// closeWith closes the connection from the server side: s (if any) leaves
-// with reason, the other sockets with "forced server close". Every
-// connected socket of the connection is first told with a DISCONNECT
-// packet, as the official server does, so that the client sees "io server
-// disconnect" and does not reconnect.
-func (c *conn) closeWith(reason string, s *Socket) {
+// closeWith closes the connection from the server side, as the official
+// server's disconnect(true) does: every connected socket is told with a
+// DISCONNECT packet (so the client sees "io server disconnect" and does not
+// reconnect) and leaves with reason, which is not a recoverable one.
+func (c *conn) closeWith(reason string) {
 	c.mu.Lock()
 	if c.closeReason == "" {
-		c.closeReason = ReasonForcedServerClose
+		c.closeReason = reason
 	}
 	sockets := make([]*Socket, 0, len(c.sockets))
 	for _, x := range c.sockets {
@@ -173,9 +172,7 @@ func (c *conn) closeWith(reason string, s *Socket) {
 			p := &parser.Packet{Type: parser.Disconnect, Namespace: x.nsp.name}
 			_ = c.es.SendPackets(encodeFrames(p), false)
 		}
-	}
-	if s != nil {
-		s.onDisconnect(reason)
+		x.onDisconnect(reason)
 	}
 	_ = c.es.Close()
 }

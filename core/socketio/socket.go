@@ -356,7 +356,7 @@ func (s *Socket) UpdateSession(fn func(m map[string]any)) {
 // client's other namespaces.
 func (s *Socket) Disconnect(close bool) {
 	if close {
-		s.conn.closeWith(ReasonServerNamespaceDisconnect, s)
+		s.conn.closeWith(ReasonServerNamespaceDisconnect)
 		return
 	}
 	s.mu.Lock()
