@@ -1,0 +1,325 @@
+// Package siofiber mounts siokit on Fiber v2, natively on fasthttp. [Handler]
+// serves an engine (an Engine.IO server, a Socket.IO server or an [app.App])
+// on a route next to the application's own:
+//
+//	app.All("/socket.io/*", siofiber.Handler(server))
+//
+// and [Middleware] serves every request the engine matches and passes the
+// others on:
+//
+//	app.Use(siofiber.Middleware(server))
+//
+// It implements siokit's adapter contract on fasthttp itself, without a
+// net/http bridge; WebSocket goes through github.com/fasthttp/websocket.
+//
+// # fasthttp specifics
+//
+// fasthttp pools its request contexts, so every string the engine reads
+// (method, path, query, headers, remote address) is copied out of the
+// context, and so is the body. The path is the raw one from the request line,
+// before fasthttp's unescaping and normalization.
+//
+// fasthttp hands a connection over only after the handler returns, so a
+// WebSocket upgrade answers the handshake, returns, and the engine's
+// WebSocket loop runs from fasthttp's hijack handler.
+//
+// A long-polling GET holds its handler, and so one of fasthttp's workers,
+// until there is something to send or the ping interval passes; size
+// fiber.Config.Concurrency for the polling clients you expect.
+//
+// The engine never relies on the request's context to notice a client that
+// goes away (fasthttp signals it only at server shutdown); the Engine.IO
+// heartbeat reaps dead peers. Request.Context is fiber's user context.
+//
+// fasthttp reads a whole request body before the handler runs, up to
+// fiber.Config.BodyLimit (default 4 MiB); the engine then enforces its own
+// MaxHTTPBufferSize. Keep BodyLimit above MaxHTTPBufferSize so that oversized
+// polling POSTs get the engine's answer (413 and a closed session) rather
+// than fasthttp's.
+//
+// # Shutdown
+//
+// Close the engine first, so every session ends with reason "server shutting
+// down", blocked long-polls return and WebSocket loops end, then shut Fiber
+// down:
+//
+//	server.Close()
+//	app.Shutdown()
+//
+// [app.App]: https://pkg.go.dev/github.com/siokit/siokit/core/app#App
+package siofiber
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
+
+	"github.com/siokit/siokit/core/engineio"
+)
+
+// Handler returns a Fiber handler serving h. Mount it on h's path with a
+// wildcard, e.g. app.All("/socket.io/*", siofiber.Handler(h)).
+func Handler(h engineio.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		Serve(h, c)
+		return nil
+	}
+}
+
+// Middleware returns Fiber middleware that answers the requests h matches and
+// calls c.Next for every other request.
+func Middleware(h engineio.Handler) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if !h.Match(string(c.Context().URI().PathOriginal())) {
+			return c.Next()
+		}
+		Serve(h, c)
+		return nil
+	}
+}
+
+// Serve answers one request with h.
+func Serve(h engineio.Handler, c *fiber.Ctx) {
+	rc := c.Context()
+	req := &request{
+		c:      c,
+		rc:     rc,
+		ctx:    c.UserContext(),
+		method: string(rc.Method()),
+		path:   string(rc.URI().PathOriginal()),
+		query:  string(rc.URI().QueryString()),
+		remote: rc.RemoteAddr().String(),
+	}
+	h.ServeRequest(response{rc}, req)
+	req.c = nil // the Ctx goes back to Fiber's pool
+}
+
+// Unwrap returns the *fiber.Ctx behind a request the engine received through
+// this package. It panics on a request of another adapter. The Ctx is valid
+// only while the engine serves the request (during ServeRequest, in a
+// handshake check such as Options.AllowRequest); Fiber reuses it afterwards,
+// so never keep it, nor use it from a WebSocket loop. Unwrap returns nil once
+// the request has been served.
+func Unwrap(r engineio.Request) *fiber.Ctx {
+	req, ok := r.(*request)
+	if !ok {
+		panic(fmt.Sprintf("siofiber: Unwrap called on %T, not a siofiber request", r))
+	}
+	return req.c
+}
+
+var (
+	_ engineio.Request        = (*request)(nil)
+	_ engineio.Upgrader       = (*request)(nil)
+	_ engineio.ResponseWriter = response{}
+	_ engineio.WebSocketConn  = (*websocket.Conn)(nil)
+	_ engineio.WebSocketConn  = (*wsConn)(nil)
+)
+
+// request holds copies of what the engine reads; rc is read only during
+// ServeRequest.
+type request struct {
+	c                           *fiber.Ctx
+	rc                          *fasthttp.RequestCtx
+	ctx                         context.Context
+	method, path, query, remote string
+}
+
+func (q *request) Context() context.Context { return q.ctx }
+func (q *request) Method() string           { return q.method }
+func (q *request) Path() string             { return q.path }
+func (q *request) RawQuery() string         { return q.query }
+func (q *request) RemoteAddr() string       { return q.remote }
+
+// Body returns a copy of the request body, which fasthttp has read already.
+func (q *request) Body() io.Reader { return bytes.NewReader(bytes.Clone(q.rc.Request.Body())) }
+
+func (q *request) Header(name string) string {
+	if http.CanonicalHeaderKey(name) == "Host" {
+		return string(q.rc.Host())
+	}
+	return string(q.rc.Request.Header.Peek(name))
+}
+
+func (q *request) Headers() http.Header {
+	h := make(http.Header)
+	for k, v := range q.rc.Request.Header.All() {
+		h.Add(string(k), string(v))
+	}
+	h.Set("Host", string(q.rc.Host()))
+	return h
+}
+
+// writeBuffers is shared by every connection, so an idle one holds no write buffer.
+var writeBuffers sync.Pool
+
+var upgrader = websocket.FastHTTPUpgrader{
+	ReadBufferSize:  1024,
+	WriteBufferPool: &writeBuffers,
+	// The engine has applied its CORS policy before it asks to upgrade.
+	CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
+}
+
+// Upgrade answers the WebSocket handshake and returns at once; fasthttp runs
+// fn on the connection from its hijack handler, after the request handler
+// has returned, and the connection is closed when fn returns.
+func (q *request) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketConn)) error {
+	if !websocket.FastHTTPIsWebSocketUpgrade(q.rc) {
+		return fmt.Errorf("siofiber: not a websocket handshake: %w", engineio.ErrUpgradeNotSupported)
+	}
+	err := upgrader.Upgrade(q.rc, func(conn *websocket.Conn) {
+		c := newWSConn(conn)
+		defer c.finish()
+		fn(c)
+	})
+	if err != nil {
+		return fmt.Errorf("siofiber: websocket handshake: %w", err)
+	}
+	return nil
+}
+
+// wsConn is fasthttp/websocket's *Conn (which has engineio.WebSocketConn's
+// method set) made safe for fasthttp's hijack life cycle:
+//
+//   - fasthttp's hijacked connection ignores Close until the hijack handler
+//     returns, so a read blocked in the engine's loop would never end; Close
+//     here closes the network connection under it.
+//   - When the hijack handler returns, fasthttp recycles its connection
+//     wrapper; an engine goroutine that outlives fn (a writer finishing)
+//     must not touch it then. finish marks the conn done under the write
+//     lock, and every method checks that under the read lock.
+type wsConn struct {
+	c    *websocket.Conn
+	raw  net.Conn // the network connection under fasthttp's wrapper
+	mu   sync.RWMutex
+	done bool
+}
+
+func newWSConn(c *websocket.Conn) *wsConn {
+	raw := c.NetConn()
+	if u, ok := raw.(interface{ UnsafeConn() net.Conn }); ok {
+		raw = u.UnsafeConn()
+	}
+	return &wsConn{c: c, raw: raw}
+}
+
+// finish closes the connection and waits for the calls in progress.
+func (w *wsConn) finish() {
+	_ = w.raw.Close()
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
+}
+
+// use read-locks w and reports whether it is still live; if so the caller
+// unlocks.
+func (w *wsConn) use() bool {
+	w.mu.RLock()
+	if w.done {
+		w.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (w *wsConn) NextReader() (int, io.Reader, error) {
+	if !w.use() {
+		return 0, nil, net.ErrClosed
+	}
+	defer w.mu.RUnlock()
+	return w.c.NextReader()
+}
+
+func (w *wsConn) NextWriter(messageType int) (io.WriteCloser, error) {
+	if !w.use() {
+		return nil, net.ErrClosed
+	}
+	defer w.mu.RUnlock()
+	mw, err := w.c.NextWriter(messageType)
+	if err != nil {
+		return nil, err
+	}
+	return &wsWriter{w: w, mw: mw}, nil
+}
+
+func (w *wsConn) WriteMessage(messageType int, data []byte) error {
+	if !w.use() {
+		return net.ErrClosed
+	}
+	defer w.mu.RUnlock()
+	return w.c.WriteMessage(messageType, data)
+}
+
+func (w *wsConn) WriteControl(messageType int, data []byte, deadline time.Time) error {
+	if !w.use() {
+		return net.ErrClosed
+	}
+	defer w.mu.RUnlock()
+	return w.c.WriteControl(messageType, data, deadline)
+}
+
+func (w *wsConn) SetReadLimit(limit int64) { w.c.SetReadLimit(limit) }
+
+func (w *wsConn) SetReadDeadline(t time.Time) error {
+	if !w.use() {
+		return net.ErrClosed
+	}
+	defer w.mu.RUnlock()
+	return w.c.SetReadDeadline(t)
+}
+
+func (w *wsConn) SetWriteDeadline(t time.Time) error {
+	if !w.use() {
+		return net.ErrClosed
+	}
+	defer w.mu.RUnlock()
+	return w.c.SetWriteDeadline(t)
+}
+
+// Close closes the network connection; a blocked read or write returns.
+func (w *wsConn) Close() error {
+	if err := w.raw.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+// wsWriter is a message writer of a wsConn, checked the same way.
+type wsWriter struct {
+	w  *wsConn
+	mw io.WriteCloser
+}
+
+func (x *wsWriter) Write(p []byte) (int, error) {
+	if !x.w.use() {
+		return 0, net.ErrClosed
+	}
+	defer x.w.mu.RUnlock()
+	return x.mw.Write(p)
+}
+
+func (x *wsWriter) Close() error {
+	if !x.w.use() {
+		return net.ErrClosed
+	}
+	defer x.w.mu.RUnlock()
+	return x.mw.Close()
+}
+
+// response buffers the body in fasthttp's response, sent when the handler
+// returns.
+type response struct{ rc *fasthttp.RequestCtx }
+
+func (p response) SetHeader(name, value string) { p.rc.Response.Header.Set(name, value) }
+func (p response) WriteHeader(status int)       { p.rc.SetStatusCode(status) }
+func (p response) Write(b []byte) (int, error)  { return p.rc.Write(b) }

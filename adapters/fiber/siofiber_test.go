@@ -1,0 +1,208 @@
+package siofiber_test
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	siofiber "github.com/siokit/siokit/adapters/fiber"
+	"github.com/siokit/siokit/core/app"
+	"github.com/siokit/siokit/core/eiotest"
+	"github.com/siokit/siokit/core/engineio"
+)
+
+// TestMain serves one request before the tests, so that fasthttp's
+// process-wide date ticker (started on the first response, never stopped)
+// exists before any goroutine-leak baseline is taken.
+func TestMain(m *testing.M) {
+	a := fiber.New(fiber.Config{DisableStartupMessage: true})
+	a.Get("/", func(c *fiber.Ctx) error { return c.SendString("warm") })
+	if ln, err := net.Listen("tcp", "127.0.0.1:0"); err == nil {
+		go func() { _ = a.Listener(ln) }()
+		if res, err := http.Get("http://" + ln.Addr().String() + "/"); err == nil {
+			res.Body.Close()
+		}
+		_ = a.ShutdownWithTimeout(5 * time.Second)
+		http.DefaultClient.CloseIdleConnections()
+	}
+	os.Exit(m.Run())
+}
+
+// routes adds the ordinary routes of an existing application.
+func routes(a *fiber.App) {
+	a.Get("/api/ping", func(c *fiber.Ctx) error { return c.SendString("pong") })
+	a.Post("/api/echo", func(c *fiber.Ctx) error { return c.Send(c.Body()) })
+}
+
+// mountRoute mounts h on a group next to the application's routes.
+func mountRoute(h engineio.Handler) *fiber.App {
+	a := fiber.New(fiber.Config{DisableStartupMessage: true})
+	routes(a)
+	a.Group("/engine.io").All("/*", siofiber.Handler(h))
+	return a
+}
+
+// mountMiddleware puts h in front of the application's routes.
+func mountMiddleware(h engineio.Handler) *fiber.App {
+	a := fiber.New(fiber.Config{DisableStartupMessage: true})
+	a.Use(siofiber.Middleware(h))
+	routes(a)
+	return a
+}
+
+// listen serves a on a loopback listener and returns its base URL and a
+// function that shuts it down and waits for Listener to return.
+//
+// fasthttp's worker-pool cleaner notices a shutdown only when it wakes, every
+// MaxIdleWorkerDuration (default 10s); a short one lets it end before the
+// goroutine-leak checks give up.
+func listen(t testing.TB, a *fiber.App) (string, func()) {
+	a.Server().MaxIdleWorkerDuration = 20 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Listener(ln) }()
+	return "http://" + ln.Addr().String(), func() {
+		if err := a.ShutdownWithTimeout(5 * time.Second); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("Listener: %v", err)
+		}
+	}
+}
+
+func serve(build func(engineio.Handler) *fiber.App) eiotest.Mount {
+	return func(t testing.TB, h engineio.Handler) string {
+		base, stop := listen(t, build(h))
+		t.Cleanup(stop)
+		return base
+	}
+}
+
+func TestEngineIORoute(t *testing.T)      { eiotest.Run(t, serve(mountRoute)) }
+func TestEngineIOMiddleware(t *testing.T) { eiotest.Run(t, serve(mountMiddleware)) }
+
+func TestApp(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>chat</h1>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secret.txt"), []byte("TOP-SECRET-CONTENT"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pub := filepath.Join(dir, "public")
+	if err := os.Mkdir(pub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pub, "a.js"), []byte("a()"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := engineio.NewServer(nil)
+	defer srv.Close()
+	a := app.New(srv, &app.Options{Static: []app.StaticRule{
+		app.File("/", filepath.Join(dir, "index.html")),
+		app.Dir("/static", pub),
+	}})
+	base, stop := listen(t, mountMiddleware(a))
+	defer stop()
+	cases := []struct {
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{"GET", "/", "", 200, "<h1>chat</h1>"},
+		{"HEAD", "/", "", 200, ""},
+		{"GET", "/static/a.js", "", 200, "a()"},
+		{"GET", "/static/../secret.txt", "", 404, "Cannot GET"},
+		{"GET", "/static/%2e%2e/secret.txt", "", 404, "Cannot GET"},
+		{"GET", "/static/..%2fsecret.txt", "", 404, "Cannot GET"},
+		{"GET", "/static/..%5csecret.txt", "", 404, "Cannot GET"},
+		{"GET", "/api/ping", "", 200, "pong"},
+		{"POST", "/api/echo", "hi", 200, "hi"},
+		{"GET", "/nope", "", 404, "Cannot GET /nope"},
+		{"GET", "/engine.io/?EIO=4&transport=polling", "", 200, `0{"sid":`},
+	}
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	for _, tc := range cases {
+		req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.status || !strings.HasPrefix(string(b), tc.want) || strings.Contains(string(b), "TOP-SECRET") {
+			t.Errorf("%s %s = %d %q, want %d %q", tc.method, tc.path, res.StatusCode, b, tc.status, tc.want)
+		}
+	}
+}
+
+// TestShutdown closes the engine, then shuts Fiber down: every session ends
+// with "server shutting down" and no goroutine is left.
+func TestShutdown(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	srv := engineio.NewServer(nil)
+	reasons := make(chan string, 2)
+	srv.OnConnection = func(s *engineio.Session) { s.OnClose(func(r string) { reasons <- r }) }
+	root, stop := listen(t, mountRoute(srv))
+	base := root + "/engine.io/?EIO=4&transport="
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+
+	res, err := client.Get(base + "polling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	sid := strings.SplitN(strings.TrimPrefix(string(open), `0{"sid":"`), `"`, 2)[0]
+	poll := make(chan string, 1)
+	go func() {
+		res, err := client.Get(base + "polling&sid=" + sid)
+		if err != nil {
+			poll <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		poll <- string(b)
+	}()
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if _, _, err := ws.ReadMessage(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	for range 2 {
+		if r := <-reasons; r != engineio.ReasonServerShuttingDown {
+			t.Errorf("close reason %q, want %q", r, engineio.ReasonServerShuttingDown)
+		}
+	}
+	if got := <-poll; got != "1" && !strings.Contains(got, `"code":1`) {
+		t.Errorf("pending poll got %q, want the close packet", got)
+	}
+	if _, msg, err := ws.ReadMessage(); err == nil && string(msg) != "1" {
+		t.Errorf("websocket got %q, want the close packet", msg)
+	}
+}
