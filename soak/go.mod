@@ -1,0 +1,14 @@
+module github.com/siokit/siokit/soak
+
+go 1.26
+
+require (
+	github.com/gorilla/websocket v1.5.3
+	github.com/siokit/siokit/adapters/nethttp v0.1.0
+	github.com/siokit/siokit/core v0.1.0
+)
+
+replace (
+	github.com/siokit/siokit/adapters/nethttp => ../adapters/nethttp
+	github.com/siokit/siokit/core => ../core
+)

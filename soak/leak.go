@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func numGoroutine() int { return runtime.NumGoroutine() }
+
+// heapInuse returns HeapInuse after a full collection.
+func heapInuse() uint64 {
+	runtime.GC()
+	debug.FreeOSMemory() // a second collection, and pooled memory let go
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// settledBaseline measures the goroutines and heap before the run.
+func settledBaseline() (int, uint64) {
+	time.Sleep(100 * time.Millisecond)
+	return numGoroutine(), heapInuse()
+}
+
+// settle waits up to d for the goroutine count to come back to want, then
+// measures the heap.
+func settle(want int, d time.Duration) (int, uint64) {
+	deadline := time.Now().Add(d)
+	n := numGoroutine()
+	for n > want && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		runtime.GC()
+		n = numGoroutine()
+	}
+	return n, heapInuse()
+}
+
+// goroutineProfile returns the goroutines grouped by stack: stack text ->
+// count.
+func goroutineProfile() map[string]int {
+	var buf bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
+	out := make(map[string]int)
+	// Blocks are separated by blank lines; each starts with "N @ pcs".
+	for block := range strings.SplitSeq(buf.String(), "\n\n") {
+		head, stack, ok := strings.Cut(block, "\n")
+		if !ok {
+			continue
+		}
+		count, _, ok := strings.Cut(head, " @ ")
+		n, err := strconv.Atoi(count)
+		if !ok || err != nil {
+			continue
+		}
+		out[stack] += n
+	}
+	return out
+}
+
+// diffProfiles lists the stacks that have more goroutines in after than in
+// before.
+func diffProfiles(before, after map[string]int) string {
+	var b strings.Builder
+	for stack, n := range after {
+		if extra := n - before[stack]; extra > 0 {
+			fmt.Fprintf(&b, "%d goroutine(s):\n%s\n\n", extra, stack)
+		}
+	}
+	return b.String()
+}
