@@ -160,3 +160,10 @@ func TestShutdown(t *testing.T) {
 		t.Errorf("websocket got %q, want the close packet", msg)
 	}
 }
+
+// TestEngineIOClient drives the Go Engine.IO client through this adapter.
+func TestEngineIOClient(t *testing.T) { eiotest.RunClient(t, serve(mountRoute)) }
+
+// TestEngineIOClientInterop drives the official JavaScript engine.io-client
+// through this adapter.
+func TestEngineIOClientInterop(t *testing.T) { eiotest.RunClientInterop(t, serve(mountMiddleware)) }
