@@ -24,7 +24,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gofiber/fiber/v2"
 
+	siofiber "github.com/siokit/siokit/adapters/fiber"
 	siogin "github.com/siokit/siokit/adapters/gin"
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/app"
@@ -55,6 +57,7 @@ var browserMounts = []struct {
 }{
 	{"nethttp", serveNetHTTP},
 	{"gin", serveGin},
+	{"fiber", serveFiber},
 }
 
 // serveNetHTTP serves the chat on ln with net/http and siohttp.Handler.
@@ -86,6 +89,30 @@ func serveGin(t *testing.T, h *app.App, ln net.Listener) func() {
 	stop := serveHTTP(t, ln, r)
 	checkOwnRoute(t, "http://"+ln.Addr().String()+"/api/ping")
 	return stop
+}
+
+// serveFiber mounts the chat on a Fiber app with routes of its own, with
+// siofiber.Handler on the Socket.IO path and on each URL of the static
+// rules, next to the app's own route.
+func serveFiber(t *testing.T, h *app.App, ln net.Listener) func() {
+	a := fiber.New(fiber.Config{DisableStartupMessage: true})
+	a.Get("/api/ping", func(c *fiber.Ctx) error { return c.SendString("pong") })
+	chat := siofiber.Handler(h)
+	a.All("/socket.io/*", chat)
+	a.Get("/", chat)
+	a.Get("/static/*", chat)
+	a.Get("/vendor/*", chat)
+	done := make(chan error, 1)
+	go func() { done <- a.Listener(ln) }()
+	checkOwnRoute(t, "http://"+ln.Addr().String()+"/api/ping")
+	return func() {
+		if err := a.ShutdownWithTimeout(5 * time.Second); err != nil {
+			t.Errorf("fiber shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("fiber server: %v", err)
+		}
+	}
 }
 
 // checkOwnRoute asserts that the framework still answers its own route
