@@ -209,7 +209,20 @@ func (s *Server) handshake(w ResponseWriter, r Request, q url.Values, transport 
 		if errors.Is(err, ErrUpgradeNotSupported) {
 			return reqErr(http.StatusBadRequest, CodeBadRequest)
 		}
+		return nil
 	}
+	// An adapter that hands over the connection after returning (fasthttp)
+	// never calls back when the client resets the connection first: drop a
+	// session whose WebSocket has not attached within UpgradeTimeout, which
+	// would otherwise stay registered with no heartbeat to reap it.
+	time.AfterFunc(s.opts.UpgradeTimeout, func() {
+		sess.mu.Lock()
+		unattached := !sess.closed && !sess.started && sess.ws == nil
+		sess.mu.Unlock()
+		if unattached {
+			sess.close(ReasonTransportError, false)
+		}
+	})
 	return nil
 }
 
