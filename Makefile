@@ -48,6 +48,12 @@ cluster: ## Three servers on one Redis (ports 3001-3003) and a client showing a 
 	@scripts/deps.sh redis
 	cd examples/cluster && go run .
 
+# Flags for `make soak`, e.g. SOAK_ARGS='-duration 30s -clients 300'.
+SOAK_ARGS ?=
+
+soak: ## Soak test on loopback: 2,000 clients (some misbehaving) for 3 minutes, then leak and exactly-once checks
+	go run ./soak $(SOAK_ARGS)
+
 lint: $(GOLANGCI_LINT) ## gofmt, go vet and golangci-lint over every module (all run; fails if any fails)
 	@rc=0; \
 	echo "gofmt -l (tracked .go files)"; \

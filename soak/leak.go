@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,8 +48,10 @@ func goroutineProfile() map[string]int {
 	var buf bytes.Buffer
 	_ = pprof.Lookup("goroutine").WriteTo(&buf, 1)
 	out := make(map[string]int)
-	// Blocks are separated by blank lines; each starts with "N @ pcs".
-	for block := range strings.SplitSeq(buf.String(), "\n\n") {
+	// A "goroutine profile: total N" line, then blocks separated by blank
+	// lines, each starting with "N @ pcs".
+	_, text, _ := strings.Cut(buf.String(), "\n")
+	for block := range strings.SplitSeq(text, "\n\n") {
 		head, stack, ok := strings.Cut(block, "\n")
 		if !ok {
 			continue
@@ -64,13 +67,27 @@ func goroutineProfile() map[string]int {
 }
 
 // diffProfiles lists the stacks that have more goroutines in after than in
-// before.
+// before, the most numerous first (at most 10), leaving out the goroutine
+// taking the profile.
 func diffProfiles(before, after map[string]int) string {
-	var b strings.Builder
+	type group struct {
+		stack string
+		extra int
+	}
+	var groups []group
 	for stack, n := range after {
-		if extra := n - before[stack]; extra > 0 {
-			fmt.Fprintf(&b, "%d goroutine(s):\n%s\n\n", extra, stack)
+		if extra := n - before[stack]; extra > 0 && !strings.Contains(stack, "pprof.writeGoroutine") {
+			groups = append(groups, group{stack, extra})
 		}
+	}
+	slices.SortFunc(groups, func(a, b group) int { return b.extra - a.extra })
+	var b strings.Builder
+	for i, g := range groups {
+		if i == 10 {
+			fmt.Fprintf(&b, "(%d more stacks)\n", len(groups)-i)
+			break
+		}
+		fmt.Fprintf(&b, "%d goroutine(s):\n%s\n", g.extra, g.stack)
 	}
 	return b.String()
 }
