@@ -215,7 +215,14 @@ func (s *Server) handshake(w ResponseWriter, r Request, q url.Values, transport 
 	// never calls back when the client resets the connection first: drop a
 	// session whose WebSocket has not attached within UpgradeTimeout, which
 	// would otherwise stay registered with no heartbeat to reap it.
+	// The timer keeps the id, not the session: a closed session and its
+	// queue must not stay reachable until it fires.
+	id := sess.id
 	time.AfterFunc(s.opts.UpgradeTimeout, func() {
+		sess := s.Session(id)
+		if sess == nil {
+			return
+		}
 		sess.mu.Lock()
 		unattached := !sess.closed && !sess.started && sess.ws == nil
 		sess.mu.Unlock()
