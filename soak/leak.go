@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -29,9 +30,15 @@ func settledBaseline() (int, uint64) {
 	return numGoroutine(), heapInuse()
 }
 
-// settle waits up to d for the goroutine count to come back to want, then
-// measures the heap.
-func settle(want int, d time.Duration) (int, uint64) {
+// gSlack is the heap a goroutine descriptor keeps after its goroutine has
+// ended: the runtime never frees them (a g is about 450 bytes, plus its
+// slot in the list of all goroutines).
+const gSlack = 1 << 10
+
+// settle waits up to d for the goroutine count to come back to want and
+// HeapInuse to come under heapLimit (timers of the server, such as the
+// upgrade timeout, keep it reachable for a while), and returns both.
+func settle(want int, heapLimit uint64, d time.Duration) (int, uint64) {
 	deadline := time.Now().Add(d)
 	n := numGoroutine()
 	for n > want && time.Now().Before(deadline) {
@@ -39,7 +46,26 @@ func settle(want int, d time.Duration) (int, uint64) {
 		runtime.GC()
 		n = numGoroutine()
 	}
-	return n, heapInuse()
+	heap := heapInuse()
+	for heap > heapLimit && time.Now().Before(deadline) {
+		time.Sleep(time.Second)
+		heap = heapInuse()
+	}
+	return n, heap
+}
+
+// writeHeapProfile writes a heap profile to a temporary file and returns a
+// note naming it, for `go tool pprof -sample_index=inuse_space`.
+func writeHeapProfile() string {
+	f, err := os.CreateTemp("", "soak-heap-*.pprof")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		return ""
+	}
+	return "; heap profile in " + f.Name()
 }
 
 // goroutineProfile returns the goroutines grouped by stack: stack text ->
