@@ -17,7 +17,7 @@ FUZZTIME ?= 5s
 # Extra flags for the example server of `make run`, e.g. ARGS='-addr 127.0.0.1:8080'.
 ARGS ?=
 
-.PHONY: help deps test fuzz run lint bench microbench tidy-check cluster
+.PHONY: help deps test fuzz run lint bench microbench tidy-check cluster soak
 
 help: ## List the targets
 	@echo "Targets:"
