@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -177,7 +176,7 @@ func (r *run) abruptEpisode(ctx context.Context, idx uint64, seq *uint64) error 
 	if err := c.send(`42["join","` + room + `"]`); err != nil {
 		return nil
 	}
-	for ackID := range 1 + rand.IntN(3) {
+	for ackID := range 1 + randN(3) {
 		*seq++
 		id := idx<<32 | *seq
 		r.c.sent.Add(1)
@@ -208,7 +207,7 @@ func (r *run) abruptEpisode(ctx context.Context, idx uint64, seq *uint64) error 
 	}
 	*seq++
 	frame := fmt.Sprintf(`423["msg",%d,%q]`, idx<<32|*seq, room)
-	if rand.IntN(2) == 0 {
+	if randN(2) == 0 {
 		_ = c.send(frame)
 	} else {
 		// The writer flushes full fragments: the server gets part of a message.
@@ -241,7 +240,7 @@ func (r *run) malformedEpisode(ctx context.Context) error {
 	}
 	defer c.close()
 	r.c.episodes[Malformed].Add(1)
-	p := malformedPackets[rand.IntN(len(malformedPackets))]
+	p := malformedPackets[randN(len(malformedPackets))]
 	if p[0] == 0 {
 		err = c.ws.WriteMessage(websocket.BinaryMessage, []byte(p[1:]))
 	} else {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -83,17 +82,17 @@ func (r *run) goodSession(ctx context.Context, idx uint64, seq *uint64, transpor
 	r.c.connections.Add(1)
 
 	rooms := []string{r.room()}
-	if rand.IntN(2) == 0 {
+	if randN(2) == 0 {
 		rooms = append(rooms, r.room())
 	}
 	for _, room := range rooms {
 		r.call(c, "join", room)
 	}
-	for range 3 + rand.IntN(10) {
+	for range 3 + randN(10) {
 		if !sleep(ctx, jitter(r.cfg.Interval)) {
 			break
 		}
-		room := rooms[rand.IntN(len(rooms))]
+		room := rooms[randN(len(rooms))]
 		*seq++
 		id := idx<<32 | *seq
 		r.c.sent.Add(1)
@@ -111,8 +110,8 @@ func (r *run) goodSession(ctx context.Context, idx uint64, seq *uint64, transpor
 		}
 		r.ledger.acked(id)
 		r.c.acked.Add(1)
-		if rand.IntN(5) == 0 { // move to another room
-			i := rand.IntN(len(rooms))
+		if randN(5) == 0 { // move to another room
+			i := randN(len(rooms))
 			r.call(c, "leave", rooms[i])
 			rooms[i] = r.room()
 			r.call(c, "join", rooms[i])

@@ -61,8 +61,8 @@ func writeHeapProfile() string {
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+	err = pprof.Lookup("heap").WriteTo(f, 0)
+	if cerr := f.Close(); err != nil || cerr != nil {
 		return ""
 	}
 	return "; heap profile in " + f.Name()

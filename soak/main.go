@@ -61,7 +61,7 @@ func main() {
 // Print writes the summary.
 func (r *Report) Print(w io.Writer) {
 	c := r.Config
-	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p := func(format string, args ...any) { _, _ = fmt.Fprintf(w, format+"\n", args...) }
 	p("soak summary")
 	p("  duration       %s of traffic (asked %s), %d rooms, emit every %s on average", r.Elapsed.Round(time.Millisecond), c.Duration, c.Rooms, c.Interval)
 	p("  clients        %d (%d well-behaved)", c.Clients, r.Clients[Good])

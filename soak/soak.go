@@ -281,7 +281,7 @@ func (r *run) dialSlot(ctx context.Context) (release func(), err error) {
 	}
 }
 
-func (r *run) room() string { return fmt.Sprintf("r%d", rand.IntN(r.cfg.Rooms)) }
+func (r *run) room() string { return fmt.Sprintf("r%d", randN(r.cfg.Rooms)) }
 
 // floodSize and floodCount: what a slow consumer asks for, 2 MiB in all,
 // twice the per-session queue bound below.
@@ -383,14 +383,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for idx, k := range kinds {
 		wg.Go(func() {
 			// Spread the start over the first seconds.
-			if !sleep(tctx, time.Duration(rand.Int64N(int64(min(cfg.Duration/4, 5*time.Second))))) {
+			if !sleep(tctx, time.Duration(randInt64N(int64(min(cfg.Duration/4, 5*time.Second))))) {
 				return
 			}
 			switch k {
 			case Good:
-				r.goodClient(tctx, uint64(idx))
+				r.goodClient(tctx, uint64(idx)) //nolint:gosec // idx >= 0
 			default:
-				r.badClient(tctx, k, uint64(idx))
+				r.badClient(tctx, k, uint64(idx)) //nolint:gosec // idx >= 0
 			}
 		})
 	}
@@ -485,7 +485,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	r, srv, hs, tr = nil, nil, nil, nil //nolint:ineffassign,wastedassign // let the collector have them
 	// The runtime keeps the descriptor of every goroutine that ever ran for
 	// reuse (a few hundred bytes each, on the heap): allow for them.
-	heapLimit := rep.HeapBefore + cfg.HeapSlack + uint64(rep.GoroutinesPeak)*gSlack
+	heapLimit := rep.HeapBefore + cfg.HeapSlack + uint64(rep.GoroutinesPeak)*gSlack //nolint:gosec // a count
 	rep.GoroutinesAfter, rep.HeapAfter = settle(rep.GoroutinesBefore, heapLimit, cfg.Settle)
 	if rep.GoroutinesAfter > rep.GoroutinesBefore {
 		rep.violate("%d goroutines after the run, %d before; new ones:\n%s",
@@ -532,9 +532,13 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// randN and randInt64N shape the load: no cryptographic randomness needed.
+func randN(n int) int          { return rand.IntN(n) }   //nolint:gosec // load shaping
+func randInt64N(n int64) int64 { return rand.Int64N(n) } //nolint:gosec // load shaping
+
 // jitter returns a random duration with mean d.
 func jitter(d time.Duration) time.Duration {
-	return time.Duration(rand.Int64N(int64(d)*2 + 1))
+	return time.Duration(randInt64N(int64(d)*2 + 1))
 }
 
 func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
