@@ -42,7 +42,7 @@ func TestRequestCopies(t *testing.T) {
 		mu.Unlock()
 		return errors.New("refused on purpose")
 	}})
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	base, stop := listen(t, mountRoute(srv))
 	defer stop()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
@@ -89,7 +89,7 @@ func TestRequestCopies(t *testing.T) {
 
 func TestBody(t *testing.T) {
 	srv := engineio.NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	got := make(chan string, 1)
 	srv.OnConnection = func(s *engineio.Session) {
 		s.OnMessage(func(data []byte, _ bool) { got <- string(data) })

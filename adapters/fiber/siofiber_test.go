@@ -110,7 +110,7 @@ func TestApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := engineio.NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	a := app.New(srv, &app.Options{Static: []app.StaticRule{
 		app.File("/", filepath.Join(dir, "index.html")),
 		app.Dir("/static", pub),
@@ -157,7 +157,16 @@ func TestShutdown(t *testing.T) {
 	srv := engineio.NewServer(nil)
 	reasons := make(chan string, 2)
 	srv.OnConnection = func(s *engineio.Session) { s.OnClose(func(r string) { reasons <- r }) }
-	root, stop := listen(t, mountRoute(srv))
+	arrived := make(chan struct{}, 1) // the long-poll reached the server
+	a := fiber.New(fiber.Config{DisableStartupMessage: true})
+	a.Use(func(c *fiber.Ctx) error {
+		if c.Query("sid") != "" {
+			arrived <- struct{}{}
+		}
+		return c.Next()
+	})
+	a.All("/engine.io/*", siofiber.Handler(srv))
+	root, stop := listen(t, a)
 	base := root + "/engine.io/?EIO=4&transport="
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
@@ -181,15 +190,17 @@ func TestShutdown(t *testing.T) {
 		res.Body.Close()
 		poll <- string(b)
 	}()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"websocket", nil)
+	ws, wsRes, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"websocket", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	_ = wsRes.Body.Close()
 	defer ws.Close()
 	if _, _, err := ws.ReadMessage(); err != nil {
 		t.Fatal(err)
 	}
 
+	<-arrived
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package siogin_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -66,7 +67,7 @@ func TestApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := engineio.NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	a := app.New(srv, &app.Options{Static: []app.StaticRule{app.File("/", filepath.Join(dir, "index.html"))}})
 	ts := httptest.NewServer(mountMiddleware(a))
 	defer ts.Close()
@@ -102,7 +103,14 @@ func TestShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &http.Server{Handler: mountRoute(srv)}
+	arrived := make(chan struct{}, 1) // the long-poll reached the server
+	h := mountRoute(srv)
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("sid") {
+			arrived <- struct{}{}
+		}
+		h.ServeHTTP(w, r)
+	})}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	base := "http://" + ln.Addr().String() + "/engine.io/?EIO=4&transport="
@@ -128,15 +136,17 @@ func TestShutdown(t *testing.T) {
 		res.Body.Close()
 		poll <- string(b)
 	}()
-	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"websocket", nil)
+	ws, wsRes, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"websocket", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	_ = wsRes.Body.Close()
 	defer ws.Close()
 	if _, _, err := ws.ReadMessage(); err != nil {
 		t.Fatal(err)
 	}
 
+	<-arrived
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +155,7 @@ func TestShutdown(t *testing.T) {
 	if err := hs.Shutdown(ctx); err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
-	if err := <-served; err != http.ErrServerClosed {
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		t.Fatalf("Serve: %v", err)
 	}
 	for range 2 {

@@ -75,7 +75,7 @@ func serveFile(w engineio.ResponseWriter, t target, head bool) bool {
 	if err != nil {
 		return false
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	w.SetHeader("Content-Type", t.ctype)
 	w.SetHeader("Content-Length", strconv.FormatInt(fi.Size(), 10))
 	w.SetHeader("X-Content-Type-Options", "nosniff")

@@ -318,7 +318,7 @@ func TestWithEngine(t *testing.T) {
 	t.Parallel()
 	base := tree(t)
 	srv := engineio.NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	a := New(srv, &Options{Static: testRules(base)})
 	w := serve(a, "GET", "/engine.io/?EIO=4&transport=polling")
 	if w.status != 200 || !strings.HasPrefix(w.body.String(), `0{"sid":"`) {

@@ -15,12 +15,12 @@ import (
 
 func ExampleNew() {
 	dir, _ := os.MkdirTemp("", "public")
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	_ = os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>chat</h1>"), 0o644)
 	_ = os.WriteFile(filepath.Join(dir, "chat.js"), []byte("connect()"), 0o644)
 
 	engine := engineio.NewServer(nil) // or a Socket.IO server
-	defer engine.Close()
+	defer func() { _ = engine.Close() }()
 	a := app.New(engine, &app.Options{Static: []app.StaticRule{
 		app.File("/", filepath.Join(dir, "index.html")),
 		app.Dir("/static", dir),

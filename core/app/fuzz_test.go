@@ -42,7 +42,7 @@ func FuzzStaticPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		if tg, ok := rs.resolve(raw); ok {
 			if file, fi, err := tg.open(); err == nil {
-				file.Close()
+				_ = file.Close()
 				found := false
 				for _, in := range inside {
 					found = found || os.SameFile(in, fi)

@@ -280,7 +280,7 @@ func (t target) open() (*os.File, fs.FileInfo, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("app: open static root: %w", err)
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	return openRegular(root.Stat, root.Open, t.name)
 }
 
@@ -294,7 +294,7 @@ func (t target) exists() bool {
 	if err != nil {
 		return false
 	}
-	defer root.Close()
+	defer func() { _ = root.Close() }()
 	fi, err := root.Stat(t.name)
 	return err == nil && fi.Mode().IsRegular()
 }
@@ -315,7 +315,7 @@ func openRegular(stat func(string) (fs.FileInfo, error), open func(string) (*os.
 	}
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() || !os.SameFile(before, fi) {
-		f.Close()
+		_ = f.Close()
 		return nil, nil, errNotRegular
 	}
 	return f, fi, nil
