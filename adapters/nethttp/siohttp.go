@@ -67,7 +67,7 @@ type request struct {
 
 func (q *request) Context() context.Context { return q.r.Context() }
 func (q *request) Method() string           { return q.r.Method }
-func (q *request) Path() string             { return q.r.URL.Path }
+func (q *request) Path() string             { return q.r.URL.EscapedPath() }
 func (q *request) RawQuery() string         { return q.r.URL.RawQuery }
 func (q *request) RemoteAddr() string       { return q.r.RemoteAddr }
 func (q *request) Body() io.Reader          { return q.r.Body }

@@ -46,6 +46,7 @@ type Session struct {
 	writing     bool          // a WebSocket writer goroutine exists (busy or idle)
 	writerIdle  bool          // it waits on wake for more work
 	wake        chan struct{} // wakes an idle writer
+	writerGone  *sync.Cond    // signalled when the writer ends (on mu)
 	writerEnded int64         // when the last writer ended (UnixNano)
 
 	heartbeat   *time.Timer

@@ -62,6 +62,7 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 	c.mu.Unlock()
 	c.srv.started(c)
 	c.readLoop(ws)
+	c.waitWriter()
 }
 
 // upgrade answers a WebSocket request for a polling session: the probe.
@@ -156,6 +157,7 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	c.flushLocked() // what was held back goes out once, in order
 	c.mu.Unlock()
 	c.readLoop(ws)
+	c.waitWriter()
 }
 
 // readLoop reads packets until the connection fails or the session closes.
@@ -215,14 +217,14 @@ func (c *Session) writeLoop(ws WebSocketConn, linger bool) {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
 			if c.closed {
-				c.writing = false
+				c.writerExitLocked()
 				c.mu.Unlock()
 				ws.Close()
 				return
 			}
 			if !linger {
 				// A quiet session's lone packet: hold no goroutine.
-				c.writing = false
+				c.writerExitLocked()
 				c.writerEnded = time.Now().UnixNano()
 				c.mu.Unlock()
 				return
@@ -243,7 +245,7 @@ func (c *Session) writeLoop(ws WebSocketConn, linger bool) {
 			}
 			c.mu.Lock()
 			if len(c.queue) == 0 && !c.closed {
-				c.writing, c.writerIdle = false, false
+				c.writerExitLocked()
 				c.writerEnded = time.Now().UnixNano()
 				c.mu.Unlock()
 				return
@@ -262,7 +264,7 @@ func (c *Session) writeLoop(ws WebSocketConn, linger bool) {
 			if err := writePacket(ws, p); err != nil || p.Type == PacketClose {
 				ws.Close()
 				c.mu.Lock()
-				c.writing, c.writerIdle = false, false
+				c.writerExitLocked()
 				c.mu.Unlock()
 				if err != nil {
 					c.close(ReasonTransportError, false)
@@ -290,4 +292,27 @@ func writePacket(ws WebSocketConn, p Packet) error {
 		return err
 	}
 	return w.Close()
+}
+
+// writerExitLocked records that the writer goroutine ends. Caller holds c.mu.
+func (c *Session) writerExitLocked() {
+	c.writing, c.writerIdle = false, false
+	if c.writerGone != nil {
+		c.writerGone.Broadcast()
+	}
+}
+
+// waitWriter waits until no writer uses the connection, so that the upgrade
+// callback returns only when the connection is no longer touched: the
+// contract's "fn owns the connection until it returns". The session is
+// closed by then, which makes any writer end promptly.
+func (c *Session) waitWriter() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.writerGone == nil {
+		c.writerGone = sync.NewCond(&c.mu)
+	}
+	for c.writing {
+		c.writerGone.Wait()
+	}
 }
