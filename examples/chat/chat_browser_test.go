@@ -30,6 +30,7 @@ import (
 	siogin "github.com/siokit/siokit/adapters/gin"
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/app"
+	"github.com/siokit/siokit/examples/chat/chatserver"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -182,8 +183,11 @@ func TestBrowser(t *testing.T) {
 			if testing.Verbose() {
 				log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			}
-			srv := NewChat(log)
-			h := app.New(srv, &app.Options{Static: StaticRules("static", clientDir)})
+			srv, err := chatserver.New(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := app.New(srv, &app.Options{Static: chatserver.StaticRules("static", clientDir)})
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
