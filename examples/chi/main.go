@@ -1,0 +1,125 @@
+// Command chi is a small chi service with siokit mounted on routes of its
+// own: siochi.Handler serves the Socket.IO path and the chat page's URLs,
+// next to the service's routes (GET /api/health, GET /api/messages,
+// POST /api/announce).
+//
+// Run it from the repository root (the chat page needs the browser client:
+// `make deps` or `npm ci` first), then open http://127.0.0.1:8000/:
+//
+//	go run ./examples/chi -addr 127.0.0.1:8000
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	siochi "github.com/siokit/siokit/adapters/chi"
+	"github.com/siokit/siokit/core/app"
+	"github.com/siokit/siokit/examples/chat/chatserver"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8000", "listen address")
+	static := flag.String("static", "examples/chat/static", "directory of the chat page")
+	client := flag.String("client", "node_modules/socket.io-client/dist", "directory of the socket.io-client browser bundle")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Error("listen", "err", err)
+		os.Exit(1)
+	}
+	log.Info("chi service listening", "url", "http://"+ln.Addr().String()+"/")
+	if err := run(ctx, ln, chatserver.StaticRules(*static, *client), log); err != nil {
+		log.Error("server stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+// run serves the service on ln until ctx is done, then closes the chat and
+// shuts the HTTP server down.
+func run(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slog.Logger) error {
+	chat, err := chatserver.New(log)
+	if err != nil {
+		return err
+	}
+
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer)
+
+	// siokit on routes of its own: the Socket.IO path and the chat page.
+	sio := siochi.Handler(app.New(chat, &app.Options{Static: static}))
+	r.Mount("/socket.io", sio)
+	r.Method(http.MethodGet, "/", sio)
+	r.Method(http.MethodGet, "/static/*", sio)
+	r.Method(http.MethodGet, "/vendor/*", sio)
+
+	r.Route("/api", func(r chi.Router) {
+		r.Get("/health", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "clients": chat.Clients()})
+		})
+		r.Get("/messages", func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusOK, chat.Recent())
+		})
+		r.Post("/announce", func(w http.ResponseWriter, r *http.Request) {
+			var req struct {
+				Text string `json:"text"`
+			}
+			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+				return
+			}
+			m, err := chat.Announce(req.Text)
+			switch {
+			case errors.Is(err, chatserver.ErrEmptyText):
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			case err != nil:
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			default:
+				writeJSON(w, http.StatusOK, m)
+			}
+		})
+	})
+
+	hs := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return errors.Join(err, chat.Close())
+	case <-ctx.Done():
+	}
+	// Close the chat first: every session ends and pending long-polls
+	// return, so Shutdown does not wait for them.
+	closeErr := chat.Close()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		return errors.Join(closeErr, err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return errors.Join(closeErr, err)
+	}
+	return closeErr
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
