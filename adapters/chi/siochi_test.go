@@ -29,11 +29,18 @@ func routes(r chi.Router) {
 	r.Post("/api/echo", func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(w, r.Body) })
 }
 
+// enginePaths are the default paths of an Engine.IO server and of a
+// Socket.IO server; the route mount serves both, so that the eiotest and
+// siotest kits run through it.
+var enginePaths = []string{"/engine.io", "/socket.io"}
+
 // mountRoute mounts h on a route group next to the application's routes.
 func mountRoute(h engineio.Handler) http.Handler {
 	r := chi.NewRouter()
 	routes(r)
-	r.Route("/engine.io", func(r chi.Router) { r.Handle("/*", siochi.Handler(h)) })
+	for _, p := range enginePaths {
+		r.Route(p, func(r chi.Router) { r.Handle("/*", siochi.Handler(h)) })
+	}
 	return r
 }
 

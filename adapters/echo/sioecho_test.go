@@ -29,11 +29,18 @@ func routes(e *echo.Echo) {
 	e.POST("/api/echo", func(c echo.Context) error { return c.Stream(http.StatusOK, "text/plain", c.Request().Body) })
 }
 
+// enginePaths are the default paths of an Engine.IO server and of a
+// Socket.IO server; the route mount serves both, so that the eiotest and
+// siotest kits run through it.
+var enginePaths = []string{"/engine.io", "/socket.io"}
+
 // mountRoute mounts h on a route group next to the application's routes.
 func mountRoute(h engineio.Handler) http.Handler {
 	e := echo.New()
 	routes(e)
-	e.Group("/engine.io").Any("/*", sioecho.Handler(h))
+	for _, p := range enginePaths {
+		e.Group(p).Any("/*", sioecho.Handler(h))
+	}
 	return e
 }
 

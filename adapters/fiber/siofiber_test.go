@@ -43,11 +43,18 @@ func routes(a *fiber.App) {
 	a.Post("/api/echo", func(c *fiber.Ctx) error { return c.Send(c.Body()) })
 }
 
+// enginePaths are the default paths of an Engine.IO server and of a
+// Socket.IO server; the route mount serves both, so that the eiotest and
+// siotest kits run through it.
+var enginePaths = []string{"/engine.io", "/socket.io"}
+
 // mountRoute mounts h on a group next to the application's routes.
 func mountRoute(h engineio.Handler) *fiber.App {
 	a := fiber.New(fiber.Config{DisableStartupMessage: true})
 	routes(a)
-	a.Group("/engine.io").All("/*", siofiber.Handler(h))
+	for _, p := range enginePaths {
+		a.Group(p).All("/*", siofiber.Handler(h))
+	}
 	return a
 }
 

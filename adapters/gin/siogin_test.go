@@ -34,11 +34,18 @@ func routes(r gin.IRoutes) {
 	})
 }
 
+// enginePaths are the default paths of an Engine.IO server and of a
+// Socket.IO server; the route mount serves both, so that the eiotest and
+// siotest kits run through it.
+var enginePaths = []string{"/engine.io", "/socket.io"}
+
 // mountRoute mounts h on a route group next to the application's routes.
 func mountRoute(h engineio.Handler) http.Handler {
 	r := gin.New()
 	routes(r)
-	r.Group("/engine.io").Any("/*any", siogin.Handler(h))
+	for _, p := range enginePaths {
+		r.Group(p).Any("/*any", siogin.Handler(h))
+	}
 	return r
 }
 

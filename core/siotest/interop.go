@@ -212,19 +212,24 @@ func iopStart(t *testing.T, mount eiotest.Mount) *iopEnv {
 	env := &iopEnv{logs: &iopLogs{}}
 	logger := slog.New(env.logs)
 
+	// Each server's Close is registered after its mount, so it runs before
+	// the mount's shutdown, in the documented order: a long-poll left by a
+	// client that vanished (the proxy cut) ends with the session instead of
+	// holding the HTTP server's shutdown (fasthttp never notices the peer
+	// is gone).
 	env.main = socketio.NewServer(&socketio.Options{Logger: logger})
-	t.Cleanup(func() { _ = env.main.Close() })
 	iopSetupMain(t, env)
 	env.base = mount(t, env.main)
+	t.Cleanup(func() { _ = env.main.Close() })
 	env.proxy = iopNewProxy(t, env.base)
 
 	env.recovery = socketio.NewServer(&socketio.Options{
 		Logger:   logger,
 		Recovery: &socketio.RecoveryOptions{MaxDisconnectionDuration: time.Minute},
 	})
-	t.Cleanup(func() { _ = env.recovery.Close() })
 	iopSetupRecovery(t, env.recovery)
 	env.recBase = mount(t, env.recovery)
+	t.Cleanup(func() { _ = env.recovery.Close() })
 	return env
 }
 
