@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -162,57 +161,31 @@ func (s *ClientSocket) OnDisconnect(fn func(reason string)) {
 // lower case; a method EventName(method string) string may override the
 // mapping). Signatures follow [ClientSocket.On].
 func (s *ClientSocket) Register(v any) error {
-	rv := reflect.ValueOf(v)
-	rt := rv.Type()
-	namer, _ := v.(interface{ EventName(method string) string })
-	registered := 0
-	for i := 0; i < rt.NumMethod(); i++ {
-		m := rt.Method(i)
-		name, ok := strings.CutPrefix(m.Name, "On")
-		if !ok || name == "" {
-			continue
-		}
-		fn := rv.Method(i).Interface()
-		var err error
-		switch m.Name {
+	return registerMethods(v, s.On, s.OnAny, func(method string, fn any) (bool, error) {
+		switch method {
 		case "OnConnect":
 			f, ok := fn.(func())
 			if !ok {
-				return fmt.Errorf("%w: OnConnect must be func()", ErrBadHandler)
+				return true, fmt.Errorf("%w: OnConnect must be func()", ErrBadHandler)
 			}
 			s.OnConnect(f)
 		case "OnConnectError":
 			f, ok := fn.(func(error))
 			if !ok {
-				return fmt.Errorf("%w: OnConnectError must be func(error)", ErrBadHandler)
+				return true, fmt.Errorf("%w: OnConnectError must be func(error)", ErrBadHandler)
 			}
 			s.OnConnectError(f)
 		case "OnDisconnect":
 			f, ok := fn.(func(string))
 			if !ok {
-				return fmt.Errorf("%w: OnDisconnect must be func(string)", ErrBadHandler)
+				return true, fmt.Errorf("%w: OnDisconnect must be func(string)", ErrBadHandler)
 			}
 			s.OnDisconnect(f)
-		case "OnAny":
-			err = s.OnAny(fn)
 		default:
-			event := lowerFirst(name)
-			if namer != nil {
-				if e := namer.EventName(m.Name); e != "" {
-					event = e
-				}
-			}
-			err = s.On(event, fn)
+			return false, nil
 		}
-		if err != nil {
-			return fmt.Errorf("socketio: Register %s.%s: %w", rt, m.Name, err)
-		}
-		registered++
-	}
-	if registered == 0 {
-		return fmt.Errorf("%w: %s has no On... methods", ErrBadHandler, rt)
-	}
-	return nil
+		return true, nil
+	})
 }
 
 // Emit sends an event. Values of type []byte, at any depth, travel as

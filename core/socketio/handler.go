@@ -185,10 +185,36 @@ func decodeArg(t reflect.Type, args []json.RawMessage, i int, atts [][]byte) (re
 //
 // Method signatures follow the rules of [Namespace.On].
 func (n *Namespace) Register(v any) error {
-	rv := reflect.ValueOf(v)
-	if !rv.IsValid() {
+	return registerMethods(v, n.On, n.OnAny, func(method string, fn any) (bool, error) {
+		switch method {
+		case "OnConnect":
+			f, ok := fn.(func(*Socket) error)
+			if !ok {
+				return true, fmt.Errorf("%w: OnConnect must be func(*Socket) error", ErrBadHandler)
+			}
+			n.OnConnect(f)
+		case "OnDisconnect":
+			f, ok := fn.(func(*Socket, string))
+			if !ok {
+				return true, fmt.Errorf("%w: OnDisconnect must be func(*Socket, string)", ErrBadHandler)
+			}
+			n.OnDisconnect(f)
+		default:
+			return false, nil
+		}
+		return true, nil
+	})
+}
+
+// registerMethods installs the On<Name> methods of v, for the server's and
+// the client's Register: special handles the lifecycle methods (reporting
+// whether it took the method), OnAny goes to onAny, every other method to on
+// with its event name.
+func registerMethods(v any, on func(string, any) error, onAny func(any) error, special func(string, any) (bool, error)) error {
+	if v == nil {
 		return fmt.Errorf("%w: Register(nil)", ErrBadHandler)
 	}
+	rv := reflect.ValueOf(v)
 	rt := rv.Type()
 	namer, _ := v.(interface{ EventName(method string) string })
 	registered := 0
@@ -199,22 +225,11 @@ func (n *Namespace) Register(v any) error {
 			continue // not On<Name>: a helper such as Online or Once
 		}
 		fn := rv.Method(i).Interface()
-		var err error
-		switch m.Name {
-		case "OnConnect":
-			f, ok := fn.(func(*Socket) error)
-			if !ok {
-				return fmt.Errorf("%w: OnConnect must be func(*Socket) error", ErrBadHandler)
-			}
-			n.OnConnect(f)
-		case "OnDisconnect":
-			f, ok := fn.(func(*Socket, string))
-			if !ok {
-				return fmt.Errorf("%w: OnDisconnect must be func(*Socket, string)", ErrBadHandler)
-			}
-			n.OnDisconnect(f)
-		case "OnAny":
-			err = n.OnAny(fn)
+		took, err := special(m.Name, fn)
+		switch {
+		case took:
+		case m.Name == "OnAny":
+			err = onAny(fn)
 		default:
 			event := lowerFirst(name)
 			if namer != nil {
@@ -222,7 +237,7 @@ func (n *Namespace) Register(v any) error {
 					event = e
 				}
 			}
-			err = n.On(event, fn)
+			err = on(event, fn)
 		}
 		if err != nil {
 			return fmt.Errorf("socketio: Register %s.%s: %w", rt, m.Name, err)
