@@ -20,6 +20,7 @@ import (
 	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
 	"github.com/siokit/siokit/core/socketio"
 	siopubsub "github.com/siokit/siokit/managers/pubsub"
 )
@@ -138,7 +139,9 @@ func (b *Broker) Subscribe(ctx context.Context, sub siopubsub.Subscription, onMe
 	if err != nil {
 		return fmt.Errorf("sioamqp: channel: %w", err)
 	}
-	defer ch.Close()
+	// The subscription ends with its own error (or ctx's); a failure to close
+	// the channel afterwards changes nothing for the caller, who redials.
+	defer func() { _ = ch.Close() }()
 	q, err := ch.QueueDeclare("", false, true, true, false, nil)
 	if err == nil {
 		err = ch.QueueBind(q.Name, "", b.exchange, false, nil)

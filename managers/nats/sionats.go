@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
 	"github.com/siokit/siokit/core/socketio"
 	siopubsub "github.com/siokit/siokit/managers/pubsub"
 )

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
 	"github.com/siokit/siokit/core/socketio"
 	sionats "github.com/siokit/siokit/managers/nats"
 	siopubsub "github.com/siokit/siokit/managers/pubsub"
