@@ -47,7 +47,7 @@ func skipValue(b []byte, i, depth int) (int, error) {
 		size = int(c & 0x1f)
 	default:
 		var err error
-		var n uint64
+		var n int
 		switch c {
 		case 0xcc, 0xd0:
 			size = 1
@@ -61,34 +61,34 @@ func skipValue(b []byte, i, depth int) (int, error) {
 			size = 1 + 1<<(c-0xd4)
 		case 0xc4, 0xd9:
 			n, i, err = readLen(b, i, 1)
-			size = int(n)
+			size = n
 		case 0xc5, 0xda:
 			n, i, err = readLen(b, i, 2)
-			size = int(n)
+			size = n
 		case 0xc6, 0xdb:
 			n, i, err = readLen(b, i, 4)
-			size = int(n)
+			size = n
 		case 0xc7:
 			n, i, err = readLen(b, i, 1)
-			size = int(n) + 1
+			size = n + 1
 		case 0xc8:
 			n, i, err = readLen(b, i, 2)
-			size = int(n) + 1
+			size = n + 1
 		case 0xc9:
 			n, i, err = readLen(b, i, 4)
-			size = int(n) + 1
+			size = n + 1
 		case 0xdc:
 			n, i, err = readLen(b, i, 2)
-			items = int(n)
+			items = n
 		case 0xdd:
 			n, i, err = readLen(b, i, 4)
-			items = int(n)
+			items = n
 		case 0xde:
 			n, i, err = readLen(b, i, 2)
-			items = 2 * int(n)
+			items = 2 * n
 		case 0xdf:
 			n, i, err = readLen(b, i, 4)
-			items = 2 * int(n)
+			items = 2 * n
 		default:
 			return 0, fmt.Errorf("%w: byte 0x%02x", errMalformed, c)
 		}
@@ -109,17 +109,27 @@ func skipValue(b []byte, i, depth int) (int, error) {
 	return i, nil
 }
 
-func readLen(b []byte, i, n int) (uint64, int, error) {
+// readLen reads the n-byte big-endian length at i and returns it with the
+// offset after it. A length beyond the bytes that remain after it is
+// malformed, so the result always fits in an int.
+func readLen(b []byte, i, n int) (int, int, error) {
 	if len(b)-i < n {
 		return 0, 0, fmt.Errorf("%w: truncated", errMalformed)
 	}
+	var v uint32
 	switch n {
 	case 1:
-		return uint64(b[i]), i + 1, nil
+		v = uint32(b[i])
 	case 2:
-		return uint64(binary.BigEndian.Uint16(b[i:])), i + 2, nil
+		v = uint32(binary.BigEndian.Uint16(b[i:]))
+	default:
+		v = binary.BigEndian.Uint32(b[i:])
 	}
-	return uint64(binary.BigEndian.Uint32(b[i:])), i + 4, nil
+	i += n
+	if int64(v) > int64(len(b)-i) {
+		return 0, 0, fmt.Errorf("%w: length beyond the message", errMalformed)
+	}
+	return int(v), i, nil
 }
 
 // unmarshalMsgpack checks msg, then decodes it into v.

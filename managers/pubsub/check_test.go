@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/siokit/siokit/core/socketio"
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/siokit/siokit/core/socketio"
 )
 
 func TestCheckMsgpack(t *testing.T) {
@@ -79,7 +80,7 @@ func (b *countingBroker) NumSub(context.Context, string) (int, error) { return 2
 func TestSilentServerCleansUp(t *testing.T) {
 	b := &countingBroker{}
 	srv := socketio.NewServer(&socketio.Options{NewManager: New(b, &Options{RequestsTimeout: 100 * time.Millisecond})})
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	m := srv.Of("/").Manager().(*Manager)
 	<-m.Ready()
 	ctx := context.Background()

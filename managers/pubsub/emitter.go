@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmihailenco/msgpack/v5"
+
 	"github.com/siokit/siokit/core/parser"
 	"github.com/siokit/siokit/core/socketio"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // emitterUID is the uid the Node emitter (@socket.io/redis-emitter) puts on

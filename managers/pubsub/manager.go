@@ -13,9 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/vmihailenco/msgpack/v5"
+
 	"github.com/siokit/siokit/core/parser"
 	"github.com/siokit/siokit/core/socketio"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // ErrQueueFull is the reason logged for a message dropped because the
@@ -112,7 +113,7 @@ func NewManager(nsp *socketio.Namespace, broker Broker, opts *Options) *Manager 
 		broker:          broker,
 		opts:            o,
 		log:             o.Logger.With("nsp", nsp.Name()),
-		uid:             randomID(6),
+		uid:             randomID(),
 		queue:           make(chan outgoing, o.QueueSize),
 		ready:           make(chan struct{}),
 		requests:        make(map[string]*request),
@@ -131,8 +132,12 @@ func NewManager(nsp *socketio.Namespace, broker Broker, opts *Options) *Manager 
 	return m
 }
 
-func randomID(n int) string {
-	b := make([]byte, n)
+// idBytes is the number of random bytes of a manager's uid and of a request id.
+const idBytes = 6
+
+// randomID returns idBytes random bytes in unpadded URL-safe base64.
+func randomID() string {
+	b := make([]byte, idBytes)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
@@ -149,9 +154,9 @@ func (m *Manager) Ready() <-chan struct{} { return m.ready }
 // the processes heard of by heartbeat. It is at least 1.
 func (m *Manager) ServerCount(ctx context.Context) int {
 	if m.counter != nil {
-		ctx, cancel := context.WithTimeout(ctx, m.opts.RequestsTimeout)
+		tctx, cancel := context.WithTimeout(ctx, m.opts.RequestsTimeout)
 		defer cancel()
-		n, err := m.counter.NumSub(ctx, m.requestChannel)
+		n, err := m.counter.NumSub(tctx, m.requestChannel)
 		if err != nil {
 			m.log.Warn("siopubsub: cannot count servers", "err", err)
 			return 1
@@ -209,7 +214,7 @@ func (m *Manager) BroadcastWithAck(p *parser.Packet, opts *socketio.BroadcastOpt
 	var msg []byte
 	w, err := packetToWire(p)
 	if err == nil && others > 0 {
-		id := randomID(6)
+		id := randomID()
 		msg, err = msgpack.Marshal(map[string]any{
 			"uid": m.uid, "requestId": id, "type": reqBroadcast, "packet": w, "opts": optsToWire(opts, true),
 		})
@@ -311,7 +316,7 @@ func (m *Manager) FetchSockets(ctx context.Context, opts *socketio.BroadcastOpti
 	if others <= 0 {
 		return local, nil
 	}
-	id := randomID(6)
+	id := randomID()
 	msg, err := json.Marshal(map[string]any{
 		"uid": m.uid, "requestId": id, "type": reqRemoteFetch, "opts": optsToWire(opts, false),
 	})
@@ -418,7 +423,7 @@ func (m *Manager) ServerSideEmit(ctx context.Context, p *parser.Packet, onAck fu
 	if others <= 0 {
 		return nil
 	}
-	id := randomID(6)
+	id := randomID()
 	req["requestId"] = id
 	msg, err := encodeRequest(req)
 	if err != nil {
@@ -640,13 +645,13 @@ func (m *Manager) onRequest(msg []byte) error {
 	id, _ := req["requestId"].(string)
 	switch typ {
 	case reqSockets:
-		sids := m.InMemoryManager.Sockets(strList(req["rooms"]))
+		sids := m.InMemoryManager.Sockets(strList(req["rooms"])) //nolint:staticcheck // QF1008: the explicit local manager says this answers with this process's sockets only, as the calls beside it do
 		if sids == nil {
 			sids = []string{}
 		}
 		m.respond(uid, map[string]any{"requestId": id, "sockets": sids})
 	case reqAllRooms:
-		m.respond(uid, map[string]any{"requestId": id, "rooms": m.InMemoryManager.Rooms()})
+		m.respond(uid, map[string]any{"requestId": id, "rooms": m.InMemoryManager.Rooms()}) //nolint:staticcheck // QF1008: the explicit local manager says this answers with this process's rooms only
 	case reqRemoteJoin, reqRemoteLeave, reqRemoteDisconnect:
 		m.onRemoteRooms(int(typ), req, uid, id)
 	case reqRemoteFetch:
@@ -836,13 +841,19 @@ func (m *Manager) onResponse(msg []byte) error {
 		m.answeredLocked(r)
 		m.mu.Unlock()
 	case reqServerSideEmit:
-		m.answeredLocked(r)
+		// The answer is handed over before done closes: the caller returns
+		// what it collected once done is closed.
+		r.got++
+		last := r.got == r.need
 		m.mu.Unlock()
 		res, err := responseOf([]any{resp["data"]})
-		if err != nil {
-			return err
+		if err == nil {
+			r.onAck(res)
 		}
-		r.onAck(res)
+		if last {
+			close(r.done)
+		}
+		return err
 	default:
 		m.mu.Unlock()
 	}

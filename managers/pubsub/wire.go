@@ -12,9 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmihailenco/msgpack/v5"
+
 	"github.com/siokit/siokit/core/parser"
 	"github.com/siokit/siokit/core/socketio"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Request types, numbered as the Node adapter numbers them. The last two are

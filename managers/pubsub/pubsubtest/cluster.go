@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -50,7 +51,7 @@ func NewCluster(t testing.TB, n int, prefix string, newManager NewManagerFunc) *
 		root := srv.Of("/")
 		must(t, root.OnServerSideEmit("whoami", func() int { return i }))
 		must(t, root.OnServerSideEmit("note", func(text string) {
-			c.ServerSideEvents <- string(rune('0'+i)) + ":" + text
+			c.ServerSideEvents <- strconv.Itoa(i) + ":" + text
 		}))
 		hs := httptest.NewServer(siohttp.Handler(srv))
 		t.Cleanup(func() {
