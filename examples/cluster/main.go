@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/engineio"
 	"github.com/siokit/siokit/core/parser"
@@ -61,7 +62,7 @@ func main() {
 // runServer serves one member of the cluster until SIGINT or SIGTERM.
 func runServer(addr, redisAddr, key string) error {
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
-	defer rdb.Close()
+	defer func() { _ = rdb.Close() }()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
@@ -108,7 +109,7 @@ func demo(redisAddr, key string) error {
 	}
 	addrs := []string{"127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.1:3003"}
 	for _, addr := range addrs {
-		cmd := exec.Command(self, "-serve", addr, "-redis", redisAddr, "-key", key)
+		cmd := exec.Command(self, "-serve", addr, "-redis", redisAddr, "-key", key) //nolint:gosec // G204: starts this program's own binary (os.Executable) as a cluster member; the flags are its own
 		cmd.Stderr = os.Stderr
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -134,7 +135,7 @@ func demo(redisAddr, key string) error {
 		if err != nil {
 			return err
 		}
-		defer c.Close()
+		defer func() { _ = c.Close() }()
 		clients = append(clients, c)
 	}
 	fmt.Printf("client of %s emits shout(\"hello, cluster\")\n", addrs[0])
