@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 
 	siofiber "github.com/siokit/siokit/adapters/fiber"
 	"github.com/siokit/siokit/core/app"
+	"github.com/siokit/siokit/core/apptest"
 	"github.com/siokit/siokit/core/eiotest"
 	"github.com/siokit/siokit/core/engineio"
 )
@@ -101,49 +101,31 @@ func serve(build func(engineio.Handler) *fiber.App) eiotest.Mount {
 func TestEngineIORoute(t *testing.T)      { eiotest.Run(t, serve(mountRoute)) }
 func TestEngineIOMiddleware(t *testing.T) { eiotest.Run(t, serve(mountMiddleware)) }
 
+// mountApp puts an App in front of the application's routes and serves it
+// again from a last catch-all handler, so that what neither it nor a route
+// answers reaches the App's fallback.
+func mountApp(h engineio.Handler) *fiber.App {
+	a := fiber.New(fiber.Config{DisableStartupMessage: true})
+	a.Use(siofiber.Middleware(h))
+	routes(a)
+	a.Use(siofiber.Handler(h))
+	return a
+}
+
+// TestApp runs the App scenarios through Fiber, then checks that the
+// application's own routes still answer beside the App.
 func TestApp(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>chat</h1>"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "secret.txt"), []byte("TOP-SECRET-CONTENT"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	pub := filepath.Join(dir, "public")
-	if err := os.Mkdir(pub, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(pub, "a.js"), []byte("a()"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	apptest.Run(t, serve(mountApp))
 	srv := engineio.NewServer(nil)
 	defer func() { _ = srv.Close() }()
-	a := app.New(srv, &app.Options{Static: []app.StaticRule{
-		app.File("/", filepath.Join(dir, "index.html")),
-		app.Dir("/static", pub),
-	}})
-	base, stop := listen(t, mountMiddleware(a))
+	base, stop := listen(t, mountApp(app.New(srv, nil)))
 	defer stop()
-	cases := []struct {
-		method, path, body string
-		status             int
-		want               string
-	}{
-		{"GET", "/", "", 200, "<h1>chat</h1>"},
-		{"HEAD", "/", "", 200, ""},
-		{"GET", "/static/a.js", "", 200, "a()"},
-		{"GET", "/static/../secret.txt", "", 404, "Cannot GET"},
-		{"GET", "/static/%2e%2e/secret.txt", "", 404, "Cannot GET"},
-		{"GET", "/static/..%2fsecret.txt", "", 404, "Cannot GET"},
-		{"GET", "/static/..%5csecret.txt", "", 404, "Cannot GET"},
-		{"GET", "/api/ping", "", 200, "pong"},
-		{"POST", "/api/echo", "hi", 200, "hi"},
-		{"GET", "/nope", "", 404, "Cannot GET /nope"},
-		{"GET", "/engine.io/?EIO=4&transport=polling", "", 200, `0{"sid":`},
-	}
 	client := &http.Client{Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
-	for _, tc := range cases {
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"GET", "/api/ping", "", "pong"},
+		{"POST", "/api/echo", "hi", "hi"},
+	} {
 		req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
 		res, err := client.Do(req)
 		if err != nil {
@@ -151,8 +133,8 @@ func TestApp(t *testing.T) {
 		}
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if res.StatusCode != tc.status || !strings.HasPrefix(string(b), tc.want) || strings.Contains(string(b), "TOP-SECRET") {
-			t.Errorf("%s %s = %d %q, want %d %q", tc.method, tc.path, res.StatusCode, b, tc.status, tc.want)
+		if res.StatusCode != http.StatusOK || string(b) != tc.want {
+			t.Errorf("%s %s = %d %q, want 200 %q", tc.method, tc.path, res.StatusCode, b, tc.want)
 		}
 	}
 }
