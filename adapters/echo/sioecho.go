@@ -49,7 +49,7 @@ func Handler(h engineio.Handler) echo.HandlerFunc {
 func Middleware(h engineio.Handler) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if !h.Match(c.Request().URL.Path) {
+			if !h.Match(c.Request().URL.EscapedPath()) { // as Request.Path
 				return next(c)
 			}
 			siohttp.Serve(h, c.Response(), c.Request())

@@ -45,7 +45,7 @@ func Handler(h engineio.Handler) gin.HandlerFunc {
 // engine needs no route of its own.
 func Middleware(h engineio.Handler) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !h.Match(c.Request.URL.Path) {
+		if !h.Match(c.Request.URL.EscapedPath()) { // as Request.Path
 			c.Next()
 			return
 		}

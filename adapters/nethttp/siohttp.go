@@ -30,7 +30,7 @@ func Handler(h engineio.Handler) http.Handler {
 // and forwards every other request to next.
 func Middleware(h engineio.Handler, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h.Match(r.URL.Path) {
+		if h.Match(r.URL.EscapedPath()) { // the path the engine sees as Request.Path
 			Serve(h, w, r)
 			return
 		}
