@@ -138,6 +138,14 @@ func (c *conn) connect(p *parser.Packet) error {
 	}
 	c.sockets[p.Namespace] = s
 	c.mu.Unlock()
+	nsp.h.mu.RLock()
+	plain := len(nsp.h.middlewares) == 0 && len(nsp.h.onConnect) == 0
+	nsp.h.mu.RUnlock()
+	if plain {
+		// Nothing can refuse or delay it: confirm at once, with no goroutine.
+		s.runConnect()
+		return nil
+	}
 	s.enqueue(s.runConnect)
 	return nil
 }
