@@ -334,19 +334,24 @@ func expectError(t testing.TB, res response, status, code int, msg string) {
 	}
 }
 
-// dialErr opens a WebSocket with query q and extra headers.
-func (h *harness) dialErr(q string, hdr http.Header) (*websocket.Conn, *http.Response, error) {
+// dialErr opens a WebSocket with query q and extra headers. It returns the
+// status of the handshake response, 0 when there was none.
+func (h *harness) dialErr(q string, hdr http.Header) (*websocket.Conn, int, error) {
 	c, res, err := h.dialer.Dial(h.wsURL(q), hdr)
-	if res != nil && res.Body != nil {
-		res.Body.Close()
+	status := 0
+	if res != nil {
+		status = res.StatusCode
+		if res.Body != nil {
+			res.Body.Close()
+		}
 	}
 	if err != nil {
-		return nil, res, err
+		return nil, status, err
 	}
 	h.mu.Lock()
 	h.conns = append(h.conns, c)
 	h.mu.Unlock()
-	return c, res, nil
+	return c, status, nil
 }
 
 func (h *harness) dial(q string) *websocket.Conn {
@@ -424,9 +429,16 @@ func expectWS(t testing.TB, c *websocket.Conn, want string) {
 	}
 }
 
-// expectWSClosed reads until the connection fails and returns the error;
+// expectWSClosed reads until the connection fails; any message packet on
+// the way is a failure.
+func expectWSClosed(t testing.TB, c *websocket.Conn) {
+	t.Helper()
+	_ = waitWSClosed(t, c)
+}
+
+// waitWSClosed reads until the connection fails and returns the error;
 // any message packet on the way is a failure.
-func expectWSClosed(t testing.TB, c *websocket.Conn) error {
+func waitWSClosed(t testing.TB, c *websocket.Conn) error {
 	t.Helper()
 	for {
 		typ, data, err := readWS(c)

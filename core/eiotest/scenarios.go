@@ -73,9 +73,7 @@ func testPollingHandshake(t *testing.T, mount Mount) {
 		if len(sid)*6 < 120 {
 			t.Errorf("sid %q carries fewer than 120 bits", sid)
 		}
-		if i := strings.IndexFunc(sid, func(r rune) bool {
-			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
-		}); i >= 0 {
+		if i := strings.IndexFunc(sid, func(r rune) bool { return !urlSafe(r) }); i >= 0 {
 			t.Errorf("sid %q is not URL-safe", sid)
 		}
 		if seen[sid] {
@@ -86,6 +84,11 @@ func testPollingHandshake(t *testing.T, mount Mount) {
 	if n := h.srv.Count(); n != 31 {
 		t.Errorf("Count() = %d, want 31", n)
 	}
+}
+
+// urlSafe reports whether r is in the URL-safe base64 alphabet.
+func urlSafe(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_'
 }
 
 func testPollingMessages(t *testing.T, mount Mount) {
@@ -408,7 +411,7 @@ func testErrorCodes(t *testing.T, mount Mount) {
 	}
 	// A WebSocket handshake with a bad query is refused before the upgrade.
 	for _, q := range []string{"EIO=3&transport=websocket", "EIO=4&transport=bogus", "EIO=4&transport=websocket&sid=nope"} {
-		if _, res, err := h.dialErr(q, nil); err == nil || res == nil || res.StatusCode != 400 {
+		if _, status, err := h.dialErr(q, nil); err == nil || status != 400 {
 			t.Errorf("websocket %s: got %v, want status 400", q, err)
 		}
 	}
@@ -432,8 +435,8 @@ func testAllowRequest(t *testing.T, mount Mount) {
 		return errors.New("Go away, " + r.Method())
 	}}, hooks{connection: func(*engineio.Session) { connected.Store(true) }})
 	expectError(t, h.do("GET", "EIO=4&transport=polling", nil, nil), 403, 4, "Go away, GET")
-	_, res, err := h.dialErr("EIO=4&transport=websocket", nil)
-	if err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+	_, status, err := h.dialErr("EIO=4&transport=websocket", nil)
+	if err == nil || status != http.StatusForbidden {
 		t.Errorf("websocket handshake: %v, want status 403", err)
 	}
 	if connected.Load() || h.srv.Count() != 0 {
@@ -461,7 +464,7 @@ func testCORS(t *testing.T, mount Mount) {
 	if v := res.header.Get("Access-Control-Allow-Origin"); v != "" {
 		t.Errorf("refused origin got Access-Control-Allow-Origin %q", v)
 	}
-	if _, res, err := h.dialErr("EIO=4&transport=websocket", http.Header{"Origin": {evil}}); err == nil || res == nil || res.StatusCode != 400 {
+	if _, status, err := h.dialErr("EIO=4&transport=websocket", http.Header{"Origin": {evil}}); err == nil || status != 400 {
 		t.Errorf("cross-origin websocket: %v, want status 400", err)
 	}
 	if c, _, err := h.dialErr("EIO=4&transport=websocket", http.Header{"Origin": {self}}); err != nil {
@@ -514,9 +517,11 @@ func expectRawStatus(t *testing.T, h *harness, headerLine string, status int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	_ = conn.SetDeadline(time.Now().Add(waitTimeout))
-	fmt.Fprintf(conn, "GET %s?EIO=4&transport=polling HTTP/1.1\r\nHost: %s\r\n%s\r\nConnection: close\r\n\r\n", h.path, host, headerLine)
+	if _, err := fmt.Fprintf(conn, "GET %s?EIO=4&transport=polling HTTP/1.1\r\nHost: %s\r\n%s\r\nConnection: close\r\n\r\n", h.path, host, headerLine); err != nil {
+		t.Fatalf("raw request with %q: %v", headerLine, err)
+	}
 	buf := make([]byte, 64)
 	n, _ := conn.Read(buf)
 	var got int
@@ -560,7 +565,7 @@ func testWebSocketLimit(t *testing.T, mount Mount) {
 	if err := c.WriteMessage(websocket.BinaryMessage, make([]byte, limit+1)); err != nil {
 		t.Fatal(err)
 	}
-	err := expectWSClosed(t, c)
+	err := waitWSClosed(t, c)
 	if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
 		t.Errorf("oversized message: connection ended with %v, want close 1009", err)
 	}
@@ -637,7 +642,7 @@ func testMaxConnections(t *testing.T, mount Mount) {
 	a := h.open()
 	_, _ = h.wsOpen()
 	expectError(t, h.do("GET", "EIO=4&transport=polling", nil, nil), 403, 4, "")
-	if _, res, err := h.dialErr("EIO=4&transport=websocket", nil); err == nil || res == nil || res.StatusCode != 403 {
+	if _, status, err := h.dialErr("EIO=4&transport=websocket", nil); err == nil || status != 403 {
 		t.Errorf("websocket over the cap: %v, want status 403", err)
 	}
 	h.post(a, "1")
@@ -670,7 +675,8 @@ func testConcurrentSessions(t *testing.T, mount Mount) {
 // exchanges a text and a binary message and closes it.
 func echoSession(h *harness, i int) error {
 	text := fmt.Sprintf("4message %d", i)
-	bin := b64([]byte{byte(i), 0, 0xff})
+	mark := byte(i & 0xff) // tells the sessions' binary messages apart
+	bin := b64([]byte{mark, 0, 0xff})
 	if i%2 == 0 {
 		o, err := h.openErr(nil)
 		if err != nil {
@@ -696,7 +702,7 @@ func echoSession(h *harness, i int) error {
 	if err := c.WriteMessage(websocket.TextMessage, []byte(text)); err != nil {
 		return err
 	}
-	if err := c.WriteMessage(websocket.BinaryMessage, []byte{byte(i), 0, 0xff}); err != nil {
+	if err := c.WriteMessage(websocket.BinaryMessage, []byte{mark, 0, 0xff}); err != nil {
 		return err
 	}
 	for _, want := range []string{text, bin} {

@@ -18,7 +18,7 @@ func (s *Server) checkOrigin(r Request) *RequestError {
 	}
 	for i := 0; i < len(origin); i++ {
 		if c := origin[i]; c < 0x20 || c == 0x7f {
-			return reqErr(http.StatusBadRequest, CodeBadRequest)
+			return badRequest(CodeBadRequest)
 		}
 	}
 	if s.originAllowed(origin, r) {

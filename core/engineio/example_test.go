@@ -42,7 +42,6 @@ func ExampleNewServer() {
 	srv := engineio.NewServer(&engineio.Options{
 		CORS: engineio.CORSOptions{AllowedOrigins: []string{"https://example.com"}},
 	})
-	defer srv.Close()
 	srv.OnConnection = func(s *engineio.Session) {
 		s.OnMessage(func(data []byte, binary bool) {
 			_ = s.Send(data, binary) // echo
@@ -57,7 +56,9 @@ func ExampleNewServer() {
 	fmt.Println(serve(srv, "POST", q, "4hello\x1ebAQID"))
 	fmt.Printf("%q\n", serve(srv, "GET", q, ""))
 	serve(srv, "POST", q, "1")
-	srv.Close() // waits for the close callback
+	if err := srv.Close(); err != nil { // waits for the close callback
+		fmt.Println(err)
+	}
 	// Output:
 	// ok
 	// "4hello\x1ebAQID"

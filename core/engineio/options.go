@@ -54,7 +54,9 @@ type Options struct {
 	MaxConnections int
 
 	// Cookie, if set, makes the handshake set a cookie holding the session id.
-	// Off by default.
+	// It is a template: Value becomes the session id, an empty Name becomes
+	// "io", and every other attribute (Path, Secure, HttpOnly, SameSite, ...)
+	// is sent as given. Off by default.
 	Cookie *http.Cookie
 
 	// CORS controls which origins may talk to the server. The zero value is

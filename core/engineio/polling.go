@@ -16,14 +16,14 @@ func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
 	c.mu.Lock()
 	if c.transport != TransportPolling {
 		c.mu.Unlock()
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		return badRequest(CodeBadRequest)
 	}
 	if c.polling {
 		c.mu.Unlock()
 		// Overlapping polls: a broken or hostile client. Close the session;
 		// the pending poll returns the close packet.
 		c.close(ReasonTransportError, true)
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		return badRequest(CodeBadRequest)
 	}
 	c.polling = true
 	for len(c.queue) == 0 && !c.closed && !c.upgrading && c.transport == TransportPolling {
@@ -82,17 +82,17 @@ func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
 // post reads a long-polling POST and delivers its packets.
 func (c *Session) post(w ResponseWriter, r Request) *RequestError {
 	if ct := r.Header("Content-Type"); strings.HasPrefix(ct, "application/octet-stream") {
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		return badRequest(CodeBadRequest)
 	}
 	c.mu.Lock()
 	switch {
 	case c.transport != TransportPolling:
 		c.mu.Unlock()
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		return badRequest(CodeBadRequest)
 	case c.posting:
 		c.mu.Unlock()
 		c.close(ReasonTransportError, true)
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		return badRequest(CodeBadRequest)
 	}
 	c.posting = true
 	c.mu.Unlock()
@@ -116,7 +116,7 @@ func (c *Session) post(w ResponseWriter, r Request) *RequestError {
 	}
 	if err != nil {
 		c.close(ReasonTransportError, false)
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		return badRequest(CodeBadRequest)
 	}
 	// body is never reused, so the packets may keep slices of it.
 	err = DecodePayload(body, func(p Packet) error {
@@ -128,7 +128,7 @@ func (c *Session) post(w ResponseWriter, r Request) *RequestError {
 	if err != nil {
 		c.srv.log.Debug("engineio: bad polling payload", "sid", c.id, "err", err)
 		c.close(ReasonParseError, false)
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		return badRequest(CodeBadRequest)
 	}
 	c.srv.setCORS(w, r)
 	w.SetHeader("Content-Type", "text/html")

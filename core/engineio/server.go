@@ -111,11 +111,11 @@ func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 	}
 	q, err := url.ParseQuery(r.RawQuery())
 	if err != nil {
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		return badRequest(CodeBadRequest)
 	}
 	transport := q.Get("transport")
 	if transport != TransportPolling && transport != TransportWebSocket || !s.opts.allows(transport) {
-		return reqErr(http.StatusBadRequest, CodeUnknownTransport)
+		return badRequest(CodeUnknownTransport)
 	}
 	if e := s.checkOrigin(r); e != nil {
 		return e
@@ -130,16 +130,16 @@ func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 		return nil
 	}
 	if q.Get("EIO") != "4" {
-		return reqErr(http.StatusBadRequest, CodeUnsupportedProtocol)
+		return badRequest(CodeUnsupportedProtocol)
 	}
 	sid := q.Get("sid")
 	isWS := transport == TransportWebSocket
 	if isWS && !strings.EqualFold(r.Header("Upgrade"), "websocket") {
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		return badRequest(CodeBadRequest)
 	}
 	if sid == "" {
 		if r.Method() != http.MethodGet {
-			return reqErr(http.StatusBadRequest, CodeBadHandshakeMethod)
+			return badRequest(CodeBadHandshakeMethod)
 		}
 		return s.handshake(w, r, q, transport)
 	}
@@ -156,11 +156,12 @@ func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 	case http.MethodPost:
 		return sess.post(w, r)
 	}
-	return reqErr(http.StatusBadRequest, CodeBadRequest)
+	return badRequest(CodeBadRequest)
 }
 
-func reqErr(status int, code Code) *RequestError {
-	return &RequestError{Status: status, Code: code, Message: code.Message()}
+// badRequest returns the status 400 error of code.
+func badRequest(code Code) *RequestError {
+	return &RequestError{Status: http.StatusBadRequest, Code: code, Message: code.Message()}
 }
 
 func (s *Server) writeError(w ResponseWriter, r Request, e *RequestError) {
@@ -185,7 +186,7 @@ func (s *Server) handshake(w ResponseWriter, r Request, q url.Values, transport 
 	if transport == TransportWebSocket {
 		var ok bool
 		if up, ok = r.(Upgrader); !ok {
-			return reqErr(http.StatusBadRequest, CodeBadRequest)
+			return badRequest(CodeBadRequest)
 		}
 	}
 	sess, e := s.newSession(r, q, transport)
@@ -207,7 +208,7 @@ func (s *Server) handshake(w ResponseWriter, r Request, q url.Values, transport 
 		s.log.Debug("engineio: websocket handshake failed", "sid", sess.id, "err", err)
 		sess.close(ReasonTransportError, false)
 		if errors.Is(err, ErrUpgradeNotSupported) {
-			return reqErr(http.StatusBadRequest, CodeBadRequest)
+			return badRequest(CodeBadRequest)
 		}
 		return nil
 	}
@@ -305,13 +306,13 @@ func (s *Server) serveClosing(w ResponseWriter, r Request, sid string, isWS bool
 	s.mu.Unlock()
 	switch {
 	case sess == nil || isWS:
-		return reqErr(http.StatusBadRequest, CodeUnknownSID)
+		return badRequest(CodeUnknownSID)
 	case method == http.MethodGet:
 		return sess.poll(w, r)
 	case method == http.MethodPost:
 		return sess.post(w, r)
 	}
-	return reqErr(http.StatusBadRequest, CodeBadRequest)
+	return badRequest(CodeBadRequest)
 }
 
 func (s *Server) remove(sess *Session) {
@@ -326,7 +327,7 @@ func (s *Server) setCookie(w ResponseWriter, sid string) {
 	if s.opts.Cookie == nil {
 		return
 	}
-	c := *s.opts.Cookie
+	c := *s.opts.Cookie //nolint:gosec // G124: Options.Cookie is the application's template; its Secure, HttpOnly and SameSite are kept as configured (forcing Secure would break plain-HTTP deployments)
 	if c.Name == "" {
 		c.Name = "io"
 	}

@@ -3,7 +3,6 @@ package engineio
 import (
 	"bytes"
 	"errors"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -69,7 +68,7 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 func (c *Session) upgrade(w ResponseWriter, r Request) *RequestError {
 	up, ok := r.(Upgrader)
 	if !ok {
-		return reqErr(http.StatusBadRequest, CodeBadRequest)
+		return badRequest(CodeBadRequest)
 	}
 	c.mu.Lock()
 	busy := c.closed || c.transport != TransportPolling || c.probe != nil
@@ -84,7 +83,7 @@ func (c *Session) upgrade(w ResponseWriter, r Request) *RequestError {
 	if err := up.Upgrade(w, probe); err != nil {
 		c.srv.log.Debug("engineio: websocket upgrade failed", "sid", c.id, "err", err)
 		if errors.Is(err, ErrUpgradeNotSupported) {
-			return reqErr(http.StatusBadRequest, CodeBadRequest)
+			return badRequest(CodeBadRequest)
 		}
 	}
 	return nil
