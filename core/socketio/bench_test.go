@@ -16,14 +16,13 @@ import (
 func BenchmarkBroadcast1000(b *testing.B) {
 	const n = 1000
 	srv := NewServer(&Options{Engine: engineio.Options{PingInterval: 1 << 40}})
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	var (
 		wg   sync.WaitGroup
 		sids = make(chan string, n)
 	)
 	for range n {
-		var conn *memConn
-		conn = newMemConn(func(typ int, parts [][]byte) {
+		conn := newMemConn(func(typ int, parts [][]byte) {
 			if typ != engineio.TextMessage || len(parts) == 0 {
 				return
 			}
@@ -39,7 +38,7 @@ func BenchmarkBroadcast1000(b *testing.B) {
 			}
 		})
 		serveMem(srv, conn)
-		conn.send(engineio.TextMessage, "40")
+		conn.sendText("40")
 	}
 	for range n {
 		<-sids
@@ -61,7 +60,7 @@ func BenchmarkBroadcast1000(b *testing.B) {
 // an in-memory WebSocket: the server's own cost per message.
 func BenchmarkEchoAck(b *testing.B) {
 	srv := NewServer(&Options{Engine: engineio.Options{PingInterval: 1 << 40}})
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	if err := srv.On("echo", func(_ *Socket, ack AckFunc, args ...json.RawMessage) {
 		vals := make([]any, len(args))
 		for i, a := range args {
@@ -83,13 +82,13 @@ func BenchmarkEchoAck(b *testing.B) {
 		}
 	})
 	serveMem(srv, conn)
-	conn.send(engineio.TextMessage, "40")
+	conn.sendText("40")
 	<-connected
 	msg := `421["echo",{"user":"bench","n":12345,"text":"hello, world"}]`
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		conn.send(engineio.TextMessage, msg)
+		conn.sendText(msg)
 		<-got
 	}
 }

@@ -17,7 +17,7 @@ import (
 // github.com/siokit/siokit/adapters/nethttp.
 func ExampleNewServer() {
 	srv := socketio.NewServer(&socketio.Options{ConnectTimeout: 10 * time.Second})
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 
 	srv.OnConnect(func(s *socketio.Socket) error {
 		var auth struct{ Token string }
@@ -42,7 +42,7 @@ func ExampleNewServer() {
 // handler with an AckFunc parameter acknowledges when it chooses to.
 func ExampleNamespace_On() {
 	srv := socketio.NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	chat := srv.Of("/chat")
 
 	type message struct {
@@ -66,7 +66,7 @@ func ExampleNamespace_On() {
 // the connect handler itself: start a goroutine.
 func ExampleSocket_EmitWithAck() {
 	srv := socketio.NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	srv.OnConnect(func(s *socketio.Socket) error {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -93,7 +93,7 @@ func ExampleSocket_EmitWithAck() {
 // the parent reaches every child.
 func ExampleServer_OfRegexp() {
 	srv := socketio.NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	workspaces := srv.OfRegexp(regexp.MustCompile(`^/workspace-\d+$`))
 	workspaces.OnConnect(func(s *socketio.Socket) error {
 		log.Printf("%s joined %s", s.ID(), s.Namespace().Name())

@@ -73,8 +73,9 @@ func compileHandlerFor(fn any, withEvent bool, self reflect.Type) (*handler, err
 		in[len(in)-1] = in[len(in)-1].Elem()
 	}
 	for i, p := range in {
+		variadicTail := h.variadic && i == len(in)-1
 		switch {
-		case p == ackFuncType && h.ackAt < 0 && !(h.variadic && i == len(in)-1):
+		case p == ackFuncType && h.ackAt < 0 && !variadicTail:
 			h.ackAt = i
 		case p == socketType || p == clientSocketType || p == ackFuncType:
 			return nil, fmt.Errorf("%w: %s: *Socket comes first, and one AckFunc at most, not variadic", ErrBadHandler, t)

@@ -92,12 +92,12 @@ func TestHandlerCall(t *testing.T) {
 		{name: "missing args are zero", fn: func(s string, n int, p *point) string { return fmt.Sprint(s == "", n, p) },
 			args: raws(`"x"`), want: "[false 0 <nil>]"},
 		{name: "extra args ignored", fn: func(n int) int { return n }, args: raws(`1`, `2`, `3`), want: "[1]"},
-		{name: "struct with binary", fn: func(p point) string { return fmt.Sprint(p.X, p.Y, p.Blob) },
+		{name: "struct with binary", fn: func(p point) string { return fmt.Sprintf("%d %d %d", p.X, p.Y, p.Blob) },
 			args: raws(`{"X":1,"Y":2,"Blob":` + ph + `}`), atts: [][]byte{{7, 8}}, want: "[1 2 [7 8]]"},
 		{name: "bytes", fn: func(b []byte) int { return len(b) }, args: raws(ph), atts: [][]byte{{1, 2, 3}}, want: "[3]"},
 		{name: "map with nested binary", fn: func(m map[string]any) string {
 			b, _ := m["k"].([]any)[0].([]byte)
-			return fmt.Sprint(b)
+			return fmt.Sprintf("%d", b)
 		}, args: raws(`{"k":[` + ph + `]}`), atts: [][]byte{{5}}, want: "[[5]]"},
 		{name: "raw message", fn: func(r json.RawMessage) string { return string(r) }, args: raws(`{"a":[1]}`), want: `[{"a":[1]}]`},
 		{name: "variadic", fn: func(first string, rest ...int) string { return fmt.Sprint(first, rest) },
@@ -209,7 +209,7 @@ func events(n *Namespace) []string {
 
 func TestRegister(t *testing.T) {
 	srv := NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 
 	n := srv.Of("/class")
 	c := &classNS{}

@@ -251,7 +251,9 @@ func (m *InMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 		p = m.recovery.record(p, opts)
 	}
 	frames := encodeFrames(p)
-	m.each(opts, func(s *Socket) { s.deliver(frames, p, opts.Volatile) })
+	// A recipient that cannot take the packet is disconnected or closing;
+	// it misses this broadcast as it would any later one.
+	m.each(opts, func(s *Socket) { _ = s.deliver(frames, p, opts.Volatile) })
 }
 
 // BroadcastWithAck implements [Manager].
@@ -260,7 +262,10 @@ func (m *InMemoryManager) BroadcastWithAck(p *parser.Packet, opts *BroadcastOpti
 	n := 0
 	m.each(opts, func(s *Socket) {
 		if s.expectAck(p.ID, onAck) {
-			s.deliver(frames, p, opts.Volatile)
+			// A failed delivery means the socket is going away: its
+			// disconnect fails the ack registered above, so it still
+			// counts and answers.
+			_ = s.deliver(frames, p, opts.Volatile)
 			n++
 		}
 	})

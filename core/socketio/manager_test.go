@@ -8,7 +8,7 @@ import (
 
 func TestInMemoryManagerRooms(t *testing.T) {
 	srv := NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	m := NewInMemoryManager(srv.Of("/m"))
 
 	m.AddAll("a", []string{"a", "r1", "r2"})
@@ -44,7 +44,7 @@ func TestInMemoryManagerRooms(t *testing.T) {
 }
 
 func TestInMemoryManagerSelection(t *testing.T) {
-	srv := newTestServer(t, nil)
+	srv := newTestServer(t)
 	var ids []string
 	for range 4 {
 		ids = append(ids, dialMem(t, srv).connect(srv).ID())

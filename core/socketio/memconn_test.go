@@ -99,10 +99,10 @@ func (c *memConn) Close() error {
 	return nil
 }
 
-// send pushes a client frame.
-func (c *memConn) send(typ int, data string) {
+// sendText pushes a client text frame.
+func (c *memConn) sendText(data string) {
 	select {
-	case c.in <- memFrame{typ, []byte(data)}:
+	case c.in <- memFrame{engineio.TextMessage, []byte(data)}:
 	case <-c.closed:
 	}
 }
@@ -150,16 +150,9 @@ type memClient struct {
 
 // newTestServer returns a server closed at the end of the test, with a
 // heartbeat slow enough never to interfere.
-func newTestServer(t testing.TB, opts *Options) *Server {
+func newTestServer(t testing.TB) *Server {
 	t.Helper()
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	if o.Engine.PingInterval == 0 {
-		o.Engine.PingInterval = time.Hour
-	}
-	srv := NewServer(&o)
+	srv := NewServer(&Options{Engine: engineio.Options{PingInterval: time.Hour}})
 	t.Cleanup(func() { _ = srv.Close() })
 	return srv
 }
@@ -174,7 +167,7 @@ func dialMem(t testing.TB, srv *Server) *memClient {
 		data := string(bytes.Join(parts, nil))
 		switch {
 		case data == "2":
-			c.conn.send(engineio.TextMessage, "3")
+			c.conn.sendText("3")
 		case strings.HasPrefix(data, "4"):
 			select {
 			case c.msgs <- data[1:]:
@@ -187,7 +180,7 @@ func dialMem(t testing.TB, srv *Server) *memClient {
 	return c
 }
 
-func (c *memClient) send(packet string) { c.conn.send(engineio.TextMessage, "4"+packet) }
+func (c *memClient) send(packet string) { c.conn.sendText("4" + packet) }
 
 func (c *memClient) next() string {
 	c.t.Helper()

@@ -33,7 +33,9 @@ func TestRecoveryStore(t *testing.T) {
 			t.Fatal(err)
 		}
 		var off string
-		fmt.Sscanf(string(args[len(args)-1]), "%q", &off)
+		if _, err := fmt.Sscanf(string(args[len(args)-1]), "%q", &off); err != nil {
+			t.Fatalf("offset of %s: %v", p.Data, err)
+		}
 		offsets = append(offsets, off)
 	}
 	record(`["a"]`, nil, nil)                      // 0: everyone

@@ -19,7 +19,7 @@ func pendingAcks(s *Socket) int {
 }
 
 func TestEmitWithAckLeavesNothingBehind(t *testing.T) {
-	srv := newTestServer(t, nil)
+	srv := newTestServer(t)
 	c := dialMem(t, srv)
 	s := c.connect(srv)
 
@@ -93,7 +93,7 @@ func TestEmitWithAckLeavesNothingBehind(t *testing.T) {
 // TestBroadcastSharesBytes checks that a broadcast is encoded once: every
 // recipient's WebSocket writer is handed the same byte slice.
 func TestBroadcastSharesBytes(t *testing.T) {
-	srv := newTestServer(t, nil)
+	srv := newTestServer(t)
 	var mu sync.Mutex
 	seen := map[*byte]int{}
 	got := make(chan struct{}, 16)
@@ -138,7 +138,7 @@ func TestBroadcastSharesBytes(t *testing.T) {
 }
 
 func TestEmitReserved(t *testing.T) {
-	srv := newTestServer(t, nil)
+	srv := newTestServer(t)
 	c := dialMem(t, srv)
 	s := c.connect(srv)
 	for _, ev := range []string{"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"} {

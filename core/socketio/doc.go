@@ -1,0 +1,10 @@
+// Package socketio implements Socket.IO v5 over [github.com/siokit/siokit/core/engineio]:
+// namespaces, event handlers, acknowledgements, rooms and broadcasts,
+// connection state recovery and the client.
+//
+// [NewServer] returns a [Server] that serves Engine.IO requests; each client
+// connection to a [Namespace] is a [Socket]. Broadcasts go through the
+// namespace's [Manager], by default an [InMemoryManager]; a cluster plugs in
+// one that relays to the other servers. [NewClient] and [NewSimpleClient]
+// connect to a Socket.IO server.
+package socketio
