@@ -294,8 +294,7 @@ func startMembers(t *testing.T, n int, key string) []string {
 			case err = <-done:
 			case <-time.After(5 * time.Second):
 				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				_ = <-done // the kill's exit status; the timeout is the error
-				err = errors.New("did not stop within 5s of its stdin closing; killed")
+				err = fmt.Errorf("did not stop within 5s of its stdin closing; killed (%w)", <-done)
 			}
 			out := stderrs[i].String()
 			switch {
