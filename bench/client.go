@@ -24,7 +24,7 @@ var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, WriteBufferPoo
 // dialWS opens an Engine.IO WebSocket session and connects to namespace "/".
 func dialWS(base string) (*wsConn, error) {
 	u := strings.Replace(base, "http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
-	ws, _, err := dialer.Dial(u, nil)
+	ws, _, err := dialer.Dial(u, nil) //nolint:bodyclose // gorilla/websocket: the handshake response body "does not need to be closed by the application"
 	if err != nil {
 		return nil, err
 	}
@@ -38,9 +38,12 @@ func dialWS(base string) (*wsConn, error) {
 		return nil, err
 	}
 	msg, err := c.next()
-	if err != nil || !bytes.HasPrefix(msg, []byte("40")) {
+	if err == nil && !bytes.HasPrefix(msg, []byte("40")) {
+		err = fmt.Errorf("unexpected %q", msg)
+	}
+	if err != nil {
 		ws.Close()
-		return nil, fmt.Errorf("namespace connect: %q %v", msg, err)
+		return nil, fmt.Errorf("namespace connect: %w", err)
 	}
 	return c, nil
 }
@@ -94,8 +97,11 @@ func dialPolling(base string, hc *http.Client) (*pollConn, error) {
 		return nil, err
 	}
 	msg, err := c.next()
-	if err != nil || !bytes.HasPrefix(msg, []byte("40")) {
-		return nil, fmt.Errorf("namespace connect: %q %v", msg, err)
+	if err == nil && !bytes.HasPrefix(msg, []byte("40")) {
+		err = fmt.Errorf("unexpected %q", msg)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("namespace connect: %w", err)
 	}
 	return c, nil
 }

@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	_ "net/http/pprof" // served only when SIOBENCH_PPROF is set
+	"net/http/pprof"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -36,9 +37,28 @@ func serveCmd(args []string) error {
 	}
 	if pp := os.Getenv("SIOBENCH_PPROF"); pp != "" {
 		// Profiles of the server under load: go tool pprof http://$SIOBENCH_PPROF/debug/pprof/profile
-		go func() { _ = http.ListenAndServe(pp, http.DefaultServeMux) }()
+		go func() { _ = listenAndServe(pp, pprofMux()) }()
 	}
 	return serve(*addr)
+}
+
+// pprofMux serves the runtime profiles under /debug/pprof/, on their own
+// listener, never beside the server under test.
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// listenAndServe serves h on addr. Only the request header has a deadline:
+// long-polling requests and WebSocket connections are long-lived by design.
+func listenAndServe(addr string, h http.Handler) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return srv.ListenAndServe()
 }
 
 // newBenchServer returns a siokit server implementing the bench contract.
@@ -71,7 +91,7 @@ func must(err error) {
 }
 
 func serveSiohttp(addr string) error {
-	return http.ListenAndServe(addr, siohttp.Handler(newBenchServer()))
+	return listenAndServe(addr, siohttp.Handler(newBenchServer()))
 }
 
 // The raw server is the ceiling: a bare gorilla/websocket server that
@@ -100,7 +120,7 @@ var rawUpgrader = websocket.Upgrader{
 
 func serveRaw(addr string) error {
 	rs := &rawServer{conns: make(map[*rawConn]struct{})}
-	return http.ListenAndServe(addr, http.HandlerFunc(rs.serve))
+	return listenAndServe(addr, http.HandlerFunc(rs.serve))
 }
 
 var (
