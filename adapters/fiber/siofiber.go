@@ -31,11 +31,21 @@
 // goes away (fasthttp signals it only at server shutdown); the Engine.IO
 // heartbeat reaps dead peers. Request.Context is fiber's user context.
 //
-// fasthttp reads a whole request body before the handler runs, up to
-// fiber.Config.BodyLimit (default 4 MiB); the engine then enforces its own
-// MaxHTTPBufferSize. Keep BodyLimit above MaxHTTPBufferSize so that oversized
-// polling POSTs get the engine's answer (413 and a closed session) rather
-// than fasthttp's.
+// # Request bodies
+//
+// Set fiber.Config.StreamRequestBody. fasthttp then hands the handler a
+// body stream, siofiber gives it to the engine, and the engine's
+// MaxHTTPBufferSize applies exactly: an oversized polling POST, by
+// Content-Length or chunked, gets 413, its session is closed, and no more
+// than the limit plus one byte is buffered; the connection of a body left
+// unread is closed after the answer.
+//
+// Without it, fasthttp reads every request body whole before any handler
+// runs, up to fiber.Config.BodyLimit (default 4 MiB), and answers a larger
+// one with its own 413 before siofiber sees the request, so the engine
+// cannot close that session (its heartbeat ends it later). Either way keep
+// BodyLimit above MaxHTTPBufferSize (a stream also ends at BodyLimit), so
+// that every oversized body gets the engine's answer.
 //
 // # Shutdown
 //
@@ -101,7 +111,50 @@ func Serve(h engineio.Handler, c *fiber.Ctx) {
 		remote: rc.RemoteAddr().String(),
 	}
 	h.ServeRequest(response{rc}, req)
+	req.finishBody()
 	req.c = nil // the Ctx goes back to Fiber's pool
+}
+
+// maxDrain is how much of a streamed body the engine left unread is
+// discarded to keep the connection; past it the connection is closed.
+const maxDrain = 64 << 10
+
+// finishBody makes sure fasthttp will not read the rest of a streamed body
+// as the next request: it discards up to maxDrain bytes of it, or else
+// takes the connection over once the response is sent, to close it.
+func (q *request) finishBody() {
+	s := q.rc.RequestBodyStream()
+	if s == nil || q.rc.Request.Header.ContentLength() == 0 || q.stream != nil && q.stream.eof {
+		return
+	}
+	if q.stream != nil {
+		s = q.stream
+	}
+	if n, err := io.CopyN(io.Discard, s, maxDrain+1); n > maxDrain || !errors.Is(err, io.EOF) {
+		// Not SetConnectionClose: fasthttp would close the connection
+		// right after the response, without running the hijack handler.
+		q.rc.Hijack(lingeringClose)
+	}
+}
+
+// lingerTimeout bounds how long lingeringClose waits for the client.
+const lingerTimeout = 500 * time.Millisecond
+
+// lingeringClose runs once fasthttp has sent the response, on a connection
+// whose request body is still arriving: it shuts the sending side, then
+// discards what the client still sends until the client closes or
+// lingerTimeout passes, as net/http does. Closing at once with unread data
+// would reset the connection, and a client still writing its body could
+// lose the response. fasthttp closes the connection when it returns.
+func lingeringClose(c net.Conn) {
+	if u, ok := c.(interface{ UnsafeConn() net.Conn }); ok {
+		c = u.UnsafeConn()
+	}
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil || c.SetReadDeadline(time.Now().Add(lingerTimeout)) != nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, c)
 }
 
 // Unwrap returns the *fiber.Ctx behind a request the engine received through
@@ -133,6 +186,7 @@ type request struct {
 	rc                          *fasthttp.RequestCtx
 	ctx                         context.Context
 	method, path, query, remote string
+	stream                      *bodyStream // the body, if fasthttp streams it
 }
 
 func (q *request) Context() context.Context { return q.ctx }
@@ -141,8 +195,32 @@ func (q *request) Path() string             { return q.path }
 func (q *request) RawQuery() string         { return q.query }
 func (q *request) RemoteAddr() string       { return q.remote }
 
-// Body returns a copy of the request body, which fasthttp has read already.
-func (q *request) Body() io.Reader { return bytes.NewReader(bytes.Clone(q.rc.Request.Body())) }
+// Body returns fasthttp's body stream when the server streams request
+// bodies (readable only while the engine serves the request), or else a copy
+// of the body, which fasthttp has read already.
+func (q *request) Body() io.Reader {
+	if s := q.rc.RequestBodyStream(); s != nil {
+		if q.stream == nil {
+			q.stream = &bodyStream{r: s}
+		}
+		return q.stream
+	}
+	return bytes.NewReader(bytes.Clone(q.rc.Request.Body()))
+}
+
+// bodyStream notes whether the request body was read to its end.
+type bodyStream struct {
+	r   io.Reader
+	eof bool
+}
+
+func (b *bodyStream) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if errors.Is(err, io.EOF) {
+		b.eof = true
+	}
+	return n, err
+}
 
 func (q *request) Header(name string) string {
 	if http.CanonicalHeaderKey(name) == "Host" {

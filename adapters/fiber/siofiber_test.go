@@ -58,9 +58,11 @@ func mountRoute(h engineio.Handler) *fiber.App {
 	return a
 }
 
-// mountMiddleware puts h in front of the application's routes.
+// mountMiddleware puts h in front of the application's routes, on a server
+// that streams request bodies (mountRoute's reads them whole), so that the
+// kits run through both of siofiber's body paths.
 func mountMiddleware(h engineio.Handler) *fiber.App {
-	a := fiber.New(fiber.Config{DisableStartupMessage: true})
+	a := fiber.New(fiber.Config{DisableStartupMessage: true, StreamRequestBody: true})
 	a.Use(siofiber.Middleware(h))
 	routes(a)
 	return a
