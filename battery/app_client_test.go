@@ -131,7 +131,7 @@ func TestBattery42_GoClient(t *testing.T) {
 			})
 		}
 		opts := socketio.Options{Engine: engineio.Options{MaxHTTPBufferSize: 2000}}
-		run(t, m, item{opts: opts, setup: setup, reps: reps(10), probe: func(t *testing.T, e *env, i int) {
+		run(t, m, item{opts: opts, setup: setup, reps: reps(5), probe: func(t *testing.T, e *env, i int) {
 			url := "http://" + e.host
 			// A decode error closes the engine; the client reconnects after
 			// its backoff delay.

@@ -338,9 +338,10 @@ func TestBattery14_AbortedLongPoll(t *testing.T) {
 	eachMount(t, func(t *testing.T, m eiotest.Mount) {
 		tr := newTracker()
 		// A short heartbeat: an adapter that cannot see the client go away
-		// (fasthttp) reaps the session by ping timeout instead.
+		// (fasthttp) reaps the session by ping timeout instead, so each
+		// repetition there waits about 0.45 s: 6 of them.
 		opts := socketio.Options{Engine: engineio.Options{PingInterval: 200 * time.Millisecond, PingTimeout: 200 * time.Millisecond}}
-		run(t, m, item{opts: opts, setup: tr.setup, reps: reps(20), probe: func(t *testing.T, e *env, i int) {
+		run(t, m, item{opts: opts, setup: tr.setup, reps: reps(6), probe: func(t *testing.T, e *env, i int) {
 			sid := e.connectPolling(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.URL(sidQuery(sid)), nil)
@@ -408,7 +409,7 @@ func TestBattery16_NoPong(t *testing.T) {
 		const interval, timeout = 100 * time.Millisecond, 100 * time.Millisecond
 		opts := socketio.Options{Engine: engineio.Options{PingInterval: interval, PingTimeout: timeout}}
 		// Each repetition waits out a heartbeat: five sessions at a time, few times.
-		run(t, m, item{opts: opts, setup: tr.setup, reps: reps(4), probe: func(t *testing.T, e *env, i int) {
+		run(t, m, item{opts: opts, setup: tr.setup, reps: reps(3), probe: func(t *testing.T, e *env, i int) {
 			start := time.Now()
 			var sids []string
 			for range 5 {
@@ -600,7 +601,7 @@ func TestBattery22_UpgradeTimeoutAndSecondWebSocket(t *testing.T) {
 		t.Run("kit", func(t *testing.T) { eiotest.RunScenario(t, m, "SecondWebSocketAfterUpgrade") })
 		tr := newTracker()
 		opts := socketio.Options{Engine: engineio.Options{UpgradeTimeout: 100 * time.Millisecond}}
-		run(t, m, item{opts: opts, setup: tr.setup, reps: reps(15), probe: func(t *testing.T, e *env, i int) {
+		run(t, m, item{opts: opts, setup: tr.setup, reps: reps(8), probe: func(t *testing.T, e *env, i int) {
 			sid := e.connectPolling(t)
 			// No "5" within the upgrade timeout: that WebSocket is closed,
 			// the session goes on over polling.
@@ -642,7 +643,7 @@ func TestBattery24_PeerVanishes(t *testing.T) {
 		opts := socketio.Options{Engine: engineio.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond,
 			WriteTimeout: 200 * time.Millisecond}}
 		big := strings.Repeat("x", 256<<10)
-		run(t, m, item{opts: opts, setup: tr.setup, reps: reps(8), probe: func(t *testing.T, e *env, i int) {
+		run(t, m, item{opts: opts, setup: tr.setup, reps: reps(5), probe: func(t *testing.T, e *env, i int) {
 			// A peer that neither reads nor answers: its socket buffers fill
 			// and the server's write blocks until the write deadline or the
 			// ping timeout closes the connection.

@@ -35,6 +35,7 @@ var mounts = []struct {
 	mount eiotest.Mount
 }{
 	{"siohttp", mountHTTP},
+	{"siofiber", mountFiber},
 }
 
 // mountHTTP serves h with siohttp.Handler on an httptest server.
