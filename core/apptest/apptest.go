@@ -124,10 +124,10 @@ func makeTree(t *testing.T) tree {
 	root := t.TempDir()
 	for name, body := range files {
 		p := filepath.Join(root, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -202,9 +202,17 @@ func start(t *testing.T, mount eiotest.Mount, opts *app.Options) *env {
 	}}
 }
 
+// reply is what a test checks of an answer besides its body: the status
+// and the headers.
+type reply struct {
+	StatusCode int
+	Header     http.Header
+}
+
 // do sends one request with the raw path (sent as written, dot segments and
-// escapes included) and returns the response with its body read.
-func (e *env) do(t *testing.T, method, rawPath, body string) (*http.Response, string) {
+// escapes included) and returns the status and headers of the response with
+// its body, read in full and closed.
+func (e *env) do(t *testing.T, method, rawPath, body string) (reply, string) {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -229,7 +237,7 @@ func (e *env) do(t *testing.T, method, rawPath, body string) (*http.Response, st
 	if err != nil {
 		t.Fatalf("%s %s: reading the body: %v", method, rawPath, err)
 	}
-	return res, string(b)
+	return reply{StatusCode: res.StatusCode, Header: res.Header}, string(b)
 }
 
 // Run runs the App scenarios as subtests against Apps mounted with mount,

@@ -73,7 +73,9 @@ func iopRunProcess(t *testing.T, env []string, name string, args ...string) []io
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), iopProcessTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
+	// name is node found by exec.LookPath or the fixed iopPython; args are
+	// the embedded script written to t.TempDir and loopback URLs.
+	cmd := exec.CommandContext(ctx, name, args...) //nolint:gosec // G204: a known interpreter running the kit's own script, see above
 	cmd.Env = append(os.Environ(), env...)
 	cmd.WaitDelay = 2 * time.Second
 	var stdout, stderr bytes.Buffer

@@ -1223,7 +1223,8 @@ func rawServerDisconnect(t *testing.T, mount eiotest.Mount) {
 	c := e.dial()
 	c.connect("/", "")
 	c.connect("/admin", "")
-	sr, sa := root.next(t), admin.next(t)
+	root.next(t) // waited for; only the admin socket is acted on here
+	sa := admin.next(t)
 	sa.Disconnect(false)
 	c.expect("1/admin,")
 	gone.expect(t, socketio.ReasonServerNamespaceDisconnect)
@@ -1238,7 +1239,7 @@ func rawServerDisconnect(t *testing.T, mount eiotest.Mount) {
 	c = e.dial()
 	c.connect("/", "")
 	c.connect("/admin", "")
-	sr, sa = root.next(t), admin.next(t)
+	sr, sa := root.next(t), admin.next(t)
 	sr.Disconnect(true)
 	// Every namespace of the connection is told before it closes, as the
 	// official server does: socket.io-client then does not reconnect.
@@ -1437,8 +1438,8 @@ func rawRecovery(t *testing.T, mount eiotest.Mount) {
 		t.Errorf("recovered as %s/%s, want %s/%s", sid2, pid2, sid, pid)
 	}
 	for _, want := range []string{"[m 3]", "[m 5]"} {
-		if args, _ := offsetOf(c); args != want {
-			t.Errorf("replayed %s, want %s", args, want)
+		if got, _ := offsetOf(c); got != want {
+			t.Errorf("replayed %s, want %s", got, want)
 		}
 	}
 	c.expectSilence()

@@ -164,16 +164,24 @@ func (e *rawEnv) dialErr() (*rawConn, error) {
 	}
 	_ = ws.SetReadDeadline(time.Now().Add(rawWait))
 	typ, data, err := ws.ReadMessage()
-	if err != nil || typ != websocket.TextMessage || len(data) == 0 || data[0] != '0' {
+	if err != nil {
 		ws.Close()
-		return nil, fmt.Errorf("open packet: %q, %v", data, err)
+		return nil, fmt.Errorf("open packet: %w", err)
+	}
+	if typ != websocket.TextMessage || len(data) == 0 || data[0] != '0' {
+		ws.Close()
+		return nil, fmt.Errorf("open packet: %q (message type %d)", data, typ)
 	}
 	var open struct {
 		SID string `json:"sid"`
 	}
-	if err := json.Unmarshal(data[1:], &open); err != nil || open.SID == "" {
+	if err := json.Unmarshal(data[1:], &open); err != nil {
 		ws.Close()
-		return nil, fmt.Errorf("open packet %q: %v", data, err)
+		return nil, fmt.Errorf("open packet %q: %w", data, err)
+	}
+	if open.SID == "" {
+		ws.Close()
+		return nil, fmt.Errorf("open packet %q: no sid", data)
 	}
 	_ = ws.SetReadDeadline(time.Time{})
 	c := &rawConn{t: e.t, ws: ws, sid: open.SID, in: make(chan rawMsg, 1024), eio: make(chan string, 64),
@@ -264,7 +272,7 @@ func (c *rawConn) nextErr(d time.Duration) (rawMsg, error) {
 	select {
 	case m, ok := <-c.in:
 		if !ok {
-			return rawMsg{}, fmt.Errorf("connection closed (%v)", c.readErr)
+			return rawMsg{}, fmt.Errorf("connection closed (%w)", c.readErr)
 		}
 		return m, nil
 	case <-time.After(d):
