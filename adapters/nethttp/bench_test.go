@@ -30,11 +30,12 @@ func BenchmarkWebSocketRoundTrip(b *testing.B) {
 			}
 			ts := httptest.NewServer(siohttp.Handler(srv))
 			defer ts.Close()
-			defer srv.Close()
-			conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
+			defer func() { _ = srv.Close() }()
+			conn, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
 			if err != nil {
 				b.Fatal(err)
 			}
+			_ = res.Body.Close() // empty after a successful handshake
 			defer conn.Close()
 			if _, _, err := conn.ReadMessage(); err != nil { // the open packet
 				b.Fatal(err)

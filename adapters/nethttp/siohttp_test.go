@@ -36,7 +36,7 @@ func TestEngineIOMiddleware(t *testing.T) {
 
 func TestMiddleware(t *testing.T) {
 	srv := engineio.NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Next", "1")
 		_, _ = io.WriteString(w, "app:"+r.URL.Path)
@@ -82,7 +82,7 @@ func TestUnwrap(t *testing.T) {
 		got = siohttp.Unwrap(r).UserAgent()
 		return nil
 	}})
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	ts := httptest.NewServer(siohttp.Handler(srv))
 	defer ts.Close()
 	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/engine.io/?EIO=4&transport=polling", nil)
