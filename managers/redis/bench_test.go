@@ -16,7 +16,7 @@ import (
 func BenchmarkCrossProcessBroadcast(b *testing.B) {
 	const perServer, window = 10, 256
 	cl := siopubsubtest.NewCluster(b, 3, siopubsubtest.Prefix(b), func(t testing.TB, prefix string) func(*socketio.Namespace) socketio.Manager {
-		return sioredis.New(newClient(t, sharedAddr), &sioredis.Options{Key: prefix})
+		return sioredis.New(newClient(t), &sioredis.Options{Key: prefix})
 	})
 	var clients []*siopubsubtest.Client
 	for _, u := range cl.URLs[1:] {

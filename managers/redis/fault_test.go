@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/socketio"
 	siopubsubtest "github.com/siokit/siokit/managers/pubsub/pubsubtest"
@@ -57,7 +58,7 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -140,10 +141,10 @@ func TestRedisRestart(t *testing.T) {
 func TestGarbage(t *testing.T) {
 	prefix := siopubsubtest.Prefix(t)
 	cl := siopubsubtest.NewCluster(t, 2, prefix, func(t testing.TB, prefix string) func(*socketio.Namespace) socketio.Manager {
-		return sioredis.New(newClient(t, sharedAddr), &sioredis.Options{Key: prefix})
+		return sioredis.New(newClient(t), &sioredis.Options{Key: prefix})
 	})
 	c1 := siopubsubtest.Dial(t, cl.URLs[1])
-	rdb := newClient(t, sharedAddr)
+	rdb := newClient(t)
 	ctx := context.Background()
 	garbage := [][]byte{
 		nil, []byte("{"), []byte("{}"), []byte(`{"type":"x"}`), []byte(`{"type":7,"packet":1}`),
@@ -168,7 +169,7 @@ func TestGarbage(t *testing.T) {
 // wait for answers end with ErrTimeout after RequestsTimeout.
 func TestSilentServer(t *testing.T) {
 	prefix := siopubsubtest.Prefix(t)
-	rdb := newClient(t, sharedAddr)
+	rdb := newClient(t)
 	silent := rdb.Subscribe(context.Background(), prefix+"-request#/#")
 	t.Cleanup(func() { _ = silent.Close() })
 	if _, err := silent.Receive(context.Background()); err != nil {

@@ -79,7 +79,7 @@ func startNode(t *testing.T, key string) string {
 func TestNodeInterop(t *testing.T) {
 	key := siopubsubtest.Prefix(t)
 	nodeURL := startNode(t, key)
-	srv := socketio.NewServer(&socketio.Options{NewManager: sioredis.New(newClient(t, sharedAddr), &sioredis.Options{Key: key})})
+	srv := socketio.NewServer(&socketio.Options{NewManager: sioredis.New(newClient(t), &sioredis.Options{Key: key})})
 	if err := srv.On("join", func(s *socketio.Socket, room string) bool { s.Join(room); return true }); err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestNodeInterop(t *testing.T) {
 	})
 
 	t.Run("Emitter", func(t *testing.T) {
-		em := sioredis.NewEmitter(newClient(t, sharedAddr), &sioredis.Options{Key: key})
+		em := sioredis.NewEmitter(newClient(t), &sioredis.Options{Key: key})
 		if err := em.To("room-a").Emit(context.Background(), "em", "hi"); err != nil {
 			t.Fatal(err)
 		}

@@ -426,7 +426,7 @@ func must(t *testing.T, err error) {
 // without acks, the write-only emitter of the test process, and remote
 // disconnect.
 func TestProcessCluster(t *testing.T) {
-	rdb := newClient(t, sharedAddr) // fails the test when Redis is down
+	rdb := newClient(t) // fails the test when Redis is down
 	key := siopubsubtest.Prefix(t)
 	start := time.Now()
 	urls := startMembers(t, 3, key)

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
 	"github.com/siokit/siokit/core/socketio"
 	siopubsub "github.com/siokit/siokit/managers/pubsub"
 )
@@ -139,7 +140,9 @@ func (b *Broker) Subscribe(ctx context.Context, sub siopubsub.Subscription, onMe
 	} else {
 		ps = b.client.Subscribe(ctx)
 	}
-	defer ps.Close()
+	// Close errors are dropped: the subscription is over either way, and a
+	// second Close (after the AfterFunc's) reports only that it is closed.
+	defer func() { _ = ps.Close() }()
 	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
 	defer stop()
 
