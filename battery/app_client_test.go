@@ -85,7 +85,7 @@ func TestBattery42_GoClient(t *testing.T) {
 		srv := socketio.NewServer(nil)
 		ts := httptest.NewTLSServer(siohttp.Handler(srv))
 		defer ts.Close()
-		defer srv.Close()
+		defer func() { _ = srv.Close() }()
 		for _, transports := range [][]string{{"polling"}, {"websocket"}} {
 			off := false
 			ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -97,7 +97,7 @@ func TestBattery42_GoClient(t *testing.T) {
 				t.Errorf("%v: Connect to a self-signed server: %v, want an unknown-authority error", transports, err)
 			}
 			if c != nil {
-				c.Close()
+				_ = c.Close()
 			}
 			opts := &socketio.ClientOptions{Reconnection: &off, Engine: engineio.ClientOptions{Transports: transports,
 				TLSConfig: ts.Client().Transport.(*http.Transport).TLSClientConfig}}
@@ -108,7 +108,7 @@ func TestBattery42_GoClient(t *testing.T) {
 				t.Errorf("%v: Connect with the server's root: %v", transports, err)
 				continue
 			}
-			c.Close()
+			_ = c.Close()
 		}
 	})
 	eachMount(t, func(t *testing.T, m eiotest.Mount) {
@@ -139,7 +139,7 @@ func TestBattery42_GoClient(t *testing.T) {
 			co := quickReconnect()
 			co.Namespaces = []string{"/", "/g"}
 			c := socketio.NewClient(url, co)
-			defer c.Close()
+			defer func() { _ = c.Close() }()
 			g := c.Of("/g")
 			connects := make(chan time.Time, 4)
 			disconnects := make(chan time.Time, 4)
@@ -168,7 +168,7 @@ func TestBattery42_GoClient(t *testing.T) {
 			if err != nil || r.Decode(&s) != nil || s != "still here" {
 				t.Errorf("round trip after the refused emit: %v %v", r, err)
 			}
-			c.Close()
+			_ = c.Close()
 		}})
 	})
 }

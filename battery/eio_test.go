@@ -466,21 +466,22 @@ func TestBattery18_InvalidFrames(t *testing.T) {
 			for _, f := range frames {
 				// During the handshake: the frame follows the upgrade request
 				// before the 101 has been read.
-				w := e.dialRaw("EIO=4&transport=websocket", false)
+				w := e.dialRaw(false)
 				_, _ = w.Write(f.frame)
 				res, err := http.ReadResponse(w.br, nil)
 				if err == nil && res.StatusCode == http.StatusSwitchingProtocols {
+					_ = res.Body.Close() // a 101 has none: the frames after it stay in w.br
 					w.expectEnd(t)
 				}
-				w.Close()
+				_ = w.Close()
 				// After the handshake.
-				w = e.dialRaw("EIO=4&transport=websocket", true)
+				w = e.dialRaw(true)
 				if op, p, err := w.readFrame(); err != nil || op != 1 || p[0] != '0' {
 					t.Fatalf("open packet: %d %q %v", op, p, err)
 				}
 				_, _ = w.Write(f.frame)
 				w.expectEnd(t)
-				w.Close()
+				_ = w.Close()
 			}
 		}})
 	})
@@ -505,7 +506,7 @@ func TestBattery19_NonWebSocketUpgradeAndReset(t *testing.T) {
 				}
 				_, _ = io.WriteString(c, part)
 				_ = c.(*net.TCPConn).SetLinger(0)
-				c.Close()
+				_ = c.Close()
 			}
 		}})
 	})
@@ -518,7 +519,7 @@ func TestBattery20_WebSocketMessageTooBig(t *testing.T) {
 		opts := socketio.Options{Engine: engineio.Options{MaxHTTPBufferSize: limit}}
 		run(t, m, item{opts: opts, reps: reps(30), probe: func(t *testing.T, e *env, i int) {
 			for _, oneByte := range []bool{false, true} {
-				w := e.dialRaw("EIO=4&transport=websocket", true)
+				w := e.dialRaw(true)
 				if _, _, err := w.readFrame(); err != nil {
 					t.Fatal(err)
 				}
@@ -543,7 +544,7 @@ func TestBattery20_WebSocketMessageTooBig(t *testing.T) {
 				if code := w.expectEnd(t); code != 1009 {
 					t.Errorf("close status %d, want 1009 (one-byte fragments: %v)", code, oneByte)
 				}
-				w.Close()
+				_ = w.Close()
 			}
 		}})
 	})
@@ -647,8 +648,8 @@ func TestBattery24_PeerVanishes(t *testing.T) {
 			// A peer that neither reads nor answers: its socket buffers fill
 			// and the server's write blocks until the write deadline or the
 			// ping timeout closes the connection.
-			w := e.dialRaw("EIO=4&transport=websocket", true)
-			defer w.Close()
+			w := e.dialRaw(true)
+			defer func() { _ = w.Close() }()
 			_, open, err := w.readFrame()
 			if err != nil {
 				t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -120,7 +121,7 @@ func newEnv(t *testing.T, mount eiotest.Mount, opts socketio.Options, setup func
 // (after GC) and the goroutine count are compared before and after; the
 // healthy client and a new one still get their answers; the sessions left
 // are the healthy client's; and goleak checks the end.
-func run(t *testing.T, mount eiotest.Mount, it item) *env {
+func run(t *testing.T, mount eiotest.Mount, it item) {
 	t.Helper()
 	e := newEnv(t, mount, it.opts, it.setup)
 	healthy := e.Dial()
@@ -149,7 +150,6 @@ func run(t *testing.T, mount eiotest.Mount, it item) *env {
 	e.Healthy()
 	t.Logf("%d repetitions in %v; HeapInuse %+d KiB; goroutines %d -> %d",
 		it.reps, elapsed.Round(time.Millisecond), (int64(h1)-int64(h0))>>10, g0, g1)
-	return e
 }
 
 // settle closes idle HTTP connections and waits until the only open
@@ -306,7 +306,7 @@ func (e *env) rawRequest(head string) (int, string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	_ = c.SetDeadline(time.Now().Add(wait))
 	if _, err := io.WriteString(c, head); err != nil {
 		e.t.Fatal(err)
@@ -336,25 +336,27 @@ func (e *env) wsHandshakeRequest(query string, extra string) string {
 		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " + base64.StdEncoding.EncodeToString(key[:]) + "\r\n" + extra + "\r\n"
 }
 
-// dialRaw sends an upgrade request for query; when wait101 is set it reads
-// the 101 answer (checking the accept key is not needed for these tests).
-func (e *env) dialRaw(query string, wait101 bool) *wsConn {
+// dialRaw sends an upgrade request for a WebSocket handshake; when wait101
+// is set it reads the 101 answer (checking the accept key is not needed for
+// these tests).
+func (e *env) dialRaw(wait101 bool) *wsConn {
 	e.t.Helper()
 	c, err := net.DialTimeout("tcp", e.host, wait)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	_ = c.SetDeadline(time.Now().Add(wait))
-	if _, err := io.WriteString(c, e.wsHandshakeRequest(query, "")); err != nil {
+	if _, err := io.WriteString(c, e.wsHandshakeRequest("EIO=4&transport=websocket", "")); err != nil {
 		e.t.Fatal(err)
 	}
 	w := &wsConn{Conn: c, br: bufio.NewReader(c)}
 	if wait101 {
 		res, err := http.ReadResponse(w.br, nil)
 		if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
-			c.Close()
+			_ = c.Close()
 			e.t.Fatalf("upgrade: %v %v", res, err)
 		}
+		_ = res.Body.Close() // a 101 has none: the frames after it stay in w.br
 	}
 	return w
 }
@@ -426,7 +428,8 @@ func (w *wsConn) expectEnd(t testing.TB) int {
 	for {
 		op, p, err := w.readFrame()
 		if err != nil {
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
 				t.Fatalf("connection still open after %v", wait)
 			}
 			return code

@@ -52,7 +52,7 @@ func privateRedis(t *testing.T, port int) (stop func()) {
 	waitFor(t, "the private redis-server", func() bool {
 		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
 		if err == nil {
-			c.Close()
+			_ = c.Close()
 		}
 		return err == nil
 	})
@@ -65,13 +65,14 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// cluster mounts n Socket.IO servers that share Redis at addr through
+// cluster mounts two Socket.IO servers that share Redis at addr through
 // sioredis, and waits until they count each other.
-func cluster(t *testing.T, m eiotest.Mount, n int, addr string, o sioredis.Options) []*env {
+func cluster(t *testing.T, m eiotest.Mount, addr string, o sioredis.Options) []*env {
+	const n = 2
 	t.Helper()
 	if o.Key == "" {
 		o.Key = siopubsubtest.Prefix(t)
@@ -93,7 +94,7 @@ func TestBattery43_RedisRestart(t *testing.T) {
 		port := freePort(t)
 		stop := privateRedis(t, port)
 		addr := "127.0.0.1:" + strconv.Itoa(port)
-		nodes := cluster(t, m, 2, addr, sioredis.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
+		nodes := cluster(t, m, addr, sioredis.Options{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond})
 		a, b := nodes[0], nodes[1]
 		ca, cb := a.Dial(), b.Dial()
 		// Closed before any node's leak check, which would see them.
@@ -148,7 +149,7 @@ func TestBattery43_RedisRestart(t *testing.T) {
 func TestBattery44_RedisGarbageAndOwnMessages(t *testing.T) {
 	eachMount(t, func(t *testing.T, m eiotest.Mount) {
 		prefix := siopubsubtest.Prefix(t)
-		nodes := cluster(t, m, 2, sharedRedis, sioredis.Options{Key: prefix})
+		nodes := cluster(t, m, sharedRedis, sioredis.Options{Key: prefix})
 		a, b := nodes[0], nodes[1]
 		ca, cb := a.Dial(), b.Dial()
 		// Closed before any node's leak check, which would see them.
@@ -214,7 +215,7 @@ func TestBattery45_RedisSilentNode(t *testing.T) {
 
 func TestBattery46_RedisNoStickySessions(t *testing.T) {
 	eachMount(t, func(t *testing.T, m eiotest.Mount) {
-		nodes := cluster(t, m, 2, sharedRedis, sioredis.Options{})
+		nodes := cluster(t, m, sharedRedis, sioredis.Options{})
 		a, b := nodes[0], nodes[1]
 		// Polling without sticky routing: the second request lands on a
 		// node that does not know the session.
@@ -235,7 +236,7 @@ func TestBattery46_RedisNoStickySessions(t *testing.T) {
 
 func TestBattery47_RedisAcksAcrossNodes(t *testing.T) {
 	eachMount(t, func(t *testing.T, m eiotest.Mount) {
-		nodes := cluster(t, m, 2, sharedRedis, sioredis.Options{})
+		nodes := cluster(t, m, sharedRedis, sioredis.Options{})
 		a, b := nodes[0], nodes[1]
 		cb := b.Dial()
 		t.Cleanup(cb.Close)

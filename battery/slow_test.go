@@ -16,7 +16,7 @@ import (
 // again, and returns it with its server-side socket.
 func (e *env) stalled(t *testing.T, tr *tracker) (*wsConn, *socketio.Socket) {
 	t.Helper()
-	w := e.dialRaw("EIO=4&transport=websocket", true)
+	w := e.dialRaw(true)
 	_, open, err := w.readFrame()
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestBattery23_SlowReader(t *testing.T) {
 		if r := tr.reason(t, s.EngineID(), 0); r != "transport error" {
 			t.Errorf("laggard disconnected with %q, want transport error", r)
 		}
-		w.Close()
+		_ = w.Close()
 
 		// A broadcast to 200 clients takes about as long with a stalled
 		// reader among them as without (Emit only queues).
@@ -92,11 +92,11 @@ func TestBattery23_SlowReader(t *testing.T) {
 		}
 		msg := strings.Repeat("y", 1024)
 		measure := func() time.Duration {
-			start := time.Now()
+			t1 := time.Now()
 			for range 20 {
 				_ = e.Server().Emit("b", msg)
 			}
-			d := time.Since(start)
+			d := time.Since(t1)
 			for _, c := range clients {
 				for range 20 {
 					c.NextText()
@@ -121,7 +121,7 @@ func TestBattery23_SlowReader(t *testing.T) {
 		if d := time.Since(start); d > time.Second {
 			t.Errorf("a healthy round trip took %v next to the stalled client", d)
 		}
-		w2.Close()
+		_ = w2.Close()
 		tr.reason(t, s2.EngineID(), 0)
 		for _, c := range clients {
 			c.Close()
