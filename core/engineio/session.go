@@ -38,16 +38,19 @@ type Session struct {
 	notify      chan struct{} // wakes the pending poll
 	done        chan struct{} // closed when the session closes
 
-	polling     bool          // a GET is pending
-	posting     bool          // a POST is being read
-	upgrading   bool          // a WebSocket probe has been answered
-	ws          WebSocketConn // the WebSocket transport, once upgraded
-	probe       WebSocketConn // the WebSocket being probed during an upgrade
-	writing     bool          // a WebSocket writer goroutine exists (busy or idle)
-	writerIdle  bool          // it waits on wake for more work
-	wake        chan struct{} // wakes an idle writer
-	writerGone  *sync.Cond    // signalled when the writer ends (on mu)
-	writerEnded int64         // when the last writer ended (UnixNano)
+	polling       bool          // a GET is pending
+	posting       bool          // a POST is being read
+	upgrading     bool          // a WebSocket probe has been answered
+	ws            WebSocketConn // the WebSocket transport, once upgraded
+	probe         WebSocketConn // the WebSocket being probed during an upgrade
+	writing       bool          // a WebSocket writer goroutine exists (busy or idle)
+	writerIdle    bool          // it waits on wake for more work
+	wake          chan struct{} // wakes an idle writer
+	writerGone    *sync.Cond    // signalled when the writer ends (on mu)
+	writer        func()        // c.writeLoop, made once
+	writerLingers bool          // the next writer serves a busy session
+	spare         []Packet      // the last drained batch's array, for the queue
+	writerEnded   int64         // when the last writer ended (UnixNano)
 
 	heartbeat   *time.Timer
 	lingerTimer *time.Timer // guarded by srv.mu; see Server.linger
@@ -109,6 +112,9 @@ func (c *Session) SendPackets(ps []Packet, volatile bool) error {
 		c.close(ReasonTransportError, false)
 		return ErrQueueFull
 	}
+	if c.queue == nil {
+		c.queue, c.spare = c.spare, nil
+	}
 	c.queue = append(c.queue, ps...)
 	c.queuedBytes += size
 	c.flushLocked()
@@ -141,8 +147,12 @@ func (c *Session) startWriterLocked() {
 		// A writer started soon after the last one ended serves a busy
 		// session: it lingers for more work rather than ending at once.
 		now := time.Now().UnixNano()
-		busy := now-c.writerEnded < int64(writerLinger)
-		go c.writeLoop(c.ws, busy)
+		c.writerLingers = now-c.writerEnded < int64(writerLinger)
+		if c.writer == nil {
+			// Made once, so that starting a writer allocates nothing.
+			c.writer = c.writeLoop
+		}
+		go c.writer()
 	case c.writerIdle:
 		c.writerIdle = false
 		select {

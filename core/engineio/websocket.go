@@ -209,9 +209,13 @@ const writerLinger = time.Second
 
 // writeLoop drains the queue onto the WebSocket; at most one runs per
 // session. It waits a little for more work before it ends.
-func (c *Session) writeLoop(ws WebSocketConn, linger bool) {
+func (c *Session) writeLoop() {
 	var idle *time.Timer
-	var batch []Packet
+	c.mu.Lock()
+	ws, linger := c.ws, c.writerLingers
+	batch := c.spare
+	c.spare = nil
+	c.mu.Unlock()
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
@@ -223,8 +227,7 @@ func (c *Session) writeLoop(ws WebSocketConn, linger bool) {
 			}
 			if !linger {
 				// A quiet session's lone packet: hold no goroutine.
-				c.writerExitLocked()
-				c.writerEnded = time.Now().UnixNano()
+				c.writerDoneLocked(batch)
 				c.mu.Unlock()
 				return
 			}
@@ -244,8 +247,7 @@ func (c *Session) writeLoop(ws WebSocketConn, linger bool) {
 			}
 			c.mu.Lock()
 			if len(c.queue) == 0 && !c.closed {
-				c.writerExitLocked()
-				c.writerEnded = time.Now().UnixNano()
+				c.writerDoneLocked(batch)
 				c.mu.Unlock()
 				return
 			}
@@ -298,6 +300,17 @@ func (c *Session) writerExitLocked() {
 	c.writing, c.writerIdle = false, false
 	if c.writerGone != nil {
 		c.writerGone.Broadcast()
+	}
+}
+
+// writerDoneLocked ends an idle writer of an open session: it keeps the
+// drained batch's array for the queue, so the next packets allocate none.
+// Caller holds c.mu.
+func (c *Session) writerDoneLocked(batch []Packet) {
+	c.writerExitLocked()
+	c.writerEnded = time.Now().UnixNano()
+	if c.spare == nil {
+		c.spare = batch[:0]
 	}
 }
 
