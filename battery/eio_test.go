@@ -641,7 +641,9 @@ func TestBattery22_UpgradeTimeoutAndSecondWebSocket(t *testing.T) {
 func TestBattery24_PeerVanishes(t *testing.T) {
 	eachMount(t, func(t *testing.T, m eiotest.Mount) {
 		tr := newTracker()
-		opts := socketio.Options{Engine: engineio.Options{PingInterval: 100 * time.Millisecond, PingTimeout: 100 * time.Millisecond,
+		// The write deadline reaps the peer; the heartbeat is slow enough
+		// that the healthy client keeps up on a loaded machine under -race.
+		opts := socketio.Options{Engine: engineio.Options{PingInterval: 300 * time.Millisecond, PingTimeout: 500 * time.Millisecond,
 			WriteTimeout: 200 * time.Millisecond}}
 		big := strings.Repeat("x", 256<<10)
 		run(t, m, item{opts: opts, setup: tr.setup, reps: reps(5), probe: func(t *testing.T, e *env, i int) {

@@ -263,13 +263,15 @@ func (c *Session) writeLoop() {
 		_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
 		for i, p := range batch {
 			if err := writePacket(ws, p); err != nil || p.Type == PacketClose {
+				if err != nil {
+					// Before the connection closes, so that the reader's
+					// error does not name the reason first.
+					c.close(ReasonTransportError, false)
+				}
 				ws.Close()
 				c.mu.Lock()
 				c.writerExitLocked()
 				c.mu.Unlock()
-				if err != nil {
-					c.close(ReasonTransportError, false)
-				}
 				return
 			}
 			batch[i] = Packet{} // drop the reference to the data

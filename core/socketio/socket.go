@@ -310,7 +310,17 @@ func (s *Socket) Use(fn func(s *Socket, event string, args []json.RawMessage) er
 }
 
 // Join puts the socket in rooms.
-func (s *Socket) Join(rooms ...string) { s.nsp.manager.AddAll(s.id, rooms) }
+//
+// A socket that has disconnected joins nothing: a handler still running for
+// an event it sent before leaving must not leave it behind in a room.
+func (s *Socket) Join(rooms ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == stateDisconnected {
+		return
+	}
+	s.nsp.manager.AddAll(s.id, rooms)
+}
 
 // Leave takes the socket out of a room.
 func (s *Socket) Leave(room string) { s.nsp.manager.Del(s.id, room) }
