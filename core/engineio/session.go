@@ -205,6 +205,7 @@ func (c *Session) close(reason string, tell bool) {
 		}
 	case c.ws != nil:
 		c.ws.Close() // also unblocks a writer stuck on a peer that does not read
+		c.queue, c.queuedBytes, c.spare = nil, 0, nil
 	default:
 		c.queue, c.queuedBytes = nil, 0 // nobody will read it
 	}
