@@ -15,7 +15,7 @@ import (
 func printTable(w io.Writer, names []string, specs []serverSpec, results map[string]map[string][]Result, rounds int, dur time.Duration) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nsiobench %s, %s/%s, %d CPUs, %d interleaved rounds of %v (medians, min–max)\n\n",
-		time.Now().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), rounds, dur)
+		time.Now().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, onlineCPUs(), rounds, dur)
 	fmt.Fprintln(&b, "| scenario | server | median | min–max | p99 | vs node | vs ceiling |")
 	fmt.Fprintln(&b, "|---|---|---:|---:|---:|---:|---:|")
 	for _, sc := range names {

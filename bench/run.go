@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -75,7 +76,10 @@ func serverSpecs(names []string, cpu string) ([]serverSpec, error) {
 		return nil, err
 	}
 	pin := func(argv ...string) *exec.Cmd {
-		if cpu != "" && runtime.NumCPU() > 1 {
+		// The machine's CPUs, not this process's: the generator itself may
+		// be pinned to one (taskset), and the servers inherit its mask
+		// unless they are pinned elsewhere.
+		if cpu != "" && onlineCPUs() > 1 {
 			if _, err := exec.LookPath("taskset"); err == nil {
 				argv = append([]string{"taskset", "-c", cpu}, argv...)
 			}
@@ -192,4 +196,28 @@ func defaultServers() []string {
 		}
 	}
 	return append(out, "node", "raw")
+}
+
+// onlineCPUs counts the machine's online CPUs, whatever this process's
+// affinity (runtime.NumCPU counts only the CPUs this process may use).
+func onlineCPUs() int {
+	b, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		return runtime.NumCPU()
+	}
+	n := 0
+	for _, part := range strings.Split(strings.TrimSpace(string(b)), ",") {
+		lo, hi, found := strings.Cut(part, "-")
+		a, err1 := strconv.Atoi(lo)
+		z := a
+		var err2 error
+		if found {
+			z, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil {
+			return runtime.NumCPU()
+		}
+		n += z - a + 1
+	}
+	return n
 }
