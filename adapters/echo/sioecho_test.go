@@ -1,19 +1,13 @@
 package sioecho_test
 
 import (
-	"context"
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
-	"go.uber.org/goleak"
 
 	sioecho "github.com/siokit/siokit/adapters/echo"
 	"github.com/siokit/siokit/core/app"
@@ -100,82 +94,7 @@ func TestApp(t *testing.T) {
 
 // TestShutdown closes the engine, then shuts the HTTP server down: every
 // session ends with "server shutting down" and no goroutine is left.
-func TestShutdown(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv := engineio.NewServer(nil)
-	reasons := make(chan string, 2)
-	srv.OnConnection = func(s *engineio.Session) { s.OnClose(func(r string) { reasons <- r }) }
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	arrived := make(chan struct{}, 1) // the long-poll reached the server
-	h := mountRoute(srv)
-	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Has("sid") {
-			arrived <- struct{}{}
-		}
-		h.ServeHTTP(w, r)
-	})}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	base := "http://" + ln.Addr().String() + "/engine.io/?EIO=4&transport="
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
-
-	res, err := client.Get(base + "polling")
-	if err != nil {
-		t.Fatal(err)
-	}
-	open, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	sid := strings.SplitN(strings.TrimPrefix(string(open), `0{"sid":"`), `"`, 2)[0]
-	poll := make(chan string, 1)
-	go func() {
-		res, err := client.Get(base + "polling&sid=" + sid)
-		if err != nil {
-			poll <- err.Error()
-			return
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		poll <- string(b)
-	}()
-	ws, wsRes, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = wsRes.Body.Close()
-	defer ws.Close()
-	if _, _, err := ws.ReadMessage(); err != nil {
-		t.Fatal(err)
-	}
-
-	<-arrived
-	if err := srv.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown: %v", err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		t.Fatalf("Serve: %v", err)
-	}
-	for range 2 {
-		if r := <-reasons; r != engineio.ReasonServerShuttingDown {
-			t.Errorf("close reason %q, want %q", r, engineio.ReasonServerShuttingDown)
-		}
-	}
-	if got := <-poll; got != "1" && !strings.Contains(got, `"code":1`) {
-		t.Errorf("pending poll got %q, want the close packet", got)
-	}
-	if _, msg, err := ws.ReadMessage(); err == nil && string(msg) != "1" {
-		t.Errorf("websocket got %q, want the close packet", msg)
-	}
-}
+func TestShutdown(t *testing.T) { eiotest.RunShutdown(t, eiotest.HTTPStart(mountRoute)) }
 
 // TestEngineIOClient drives the Go Engine.IO client through this adapter.
 func TestEngineIOClient(t *testing.T) { eiotest.RunClient(t, serve(mountRoute)) }
