@@ -13,13 +13,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
@@ -27,26 +23,7 @@ import (
 	"github.com/siokit/siokit/examples/chat/chatserver"
 )
 
-func main() {
-	addr := flag.String("addr", "127.0.0.1:8000", "listen address")
-	static := flag.String("static", "examples/chat/static", "directory of the chat page")
-	client := flag.String("client", "node_modules/socket.io-client/dist", "directory of the socket.io-client browser bundle")
-	flag.Parse()
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Error("listen", "err", err)
-		os.Exit(1)
-	}
-	log.Info("net/http service listening", "url", "http://"+ln.Addr().String()+"/")
-	if err := run(ctx, ln, chatserver.StaticRules(*static, *client), log); err != nil {
-		log.Error("server stopped", "err", err)
-		os.Exit(1)
-	}
-}
+func main() { chatserver.Main("net/http", run) }
 
 // run serves the service on ln until ctx is done, then closes the chat and
 // shuts the HTTP server down.

@@ -16,19 +16,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/siokit/siokit/core/app"
 	"github.com/siokit/siokit/examples/chat/chatserver"
 )
-
-// RunFunc serves an example on ln until ctx is cancelled, then shuts it down
-// and returns; a clean shutdown returns nil.
-type RunFunc func(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slog.Logger) error
 
 // Run starts run on a free port of 127.0.0.1 with the chat's static rules,
 // as seen from an examples/<name> directory, checks it end to end, and fails
 // t unless it shuts down cleanly within 10 seconds of ctx's cancellation
 // while a long-poll is pending.
-func Run(t *testing.T, run RunFunc) {
+func Run(t *testing.T, run chatserver.RunFunc) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
