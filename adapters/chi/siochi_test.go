@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/go-chi/chi/v5"
@@ -75,21 +74,7 @@ func TestApp(t *testing.T) {
 	defer func() { _ = srv.Close() }()
 	ts := httptest.NewServer(mountApp(app.New(srv, nil)))
 	defer ts.Close()
-	for _, tc := range []struct{ method, path, body, want string }{
-		{"GET", "/api/ping", "", "pong"},
-		{"POST", "/api/echo", "hi", "hi"},
-	} {
-		req, _ := http.NewRequest(tc.method, ts.URL+tc.path, strings.NewReader(tc.body))
-		res, err := ts.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK || string(b) != tc.want {
-			t.Errorf("%s %s = %d %q, want 200 %q", tc.method, tc.path, res.StatusCode, b, tc.want)
-		}
-	}
+	apptest.CheckRoutes(t, ts.URL)
 }
 
 // TestShutdown closes the engine, then shuts the HTTP server down: every

@@ -122,23 +122,7 @@ func TestApp(t *testing.T) {
 	defer func() { _ = srv.Close() }()
 	base, stop := listen(t, mountApp(app.New(srv, nil)))
 	defer stop()
-	client := &http.Client{Transport: &http.Transport{}}
-	defer client.CloseIdleConnections()
-	for _, tc := range []struct{ method, path, body, want string }{
-		{"GET", "/api/ping", "", "pong"},
-		{"POST", "/api/echo", "hi", "hi"},
-	} {
-		req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
-		res, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK || string(b) != tc.want {
-			t.Errorf("%s %s = %d %q, want 200 %q", tc.method, tc.path, res.StatusCode, b, tc.want)
-		}
-	}
+	apptest.CheckRoutes(t, base)
 }
 
 // TestShutdown closes the engine, then shuts Fiber down: every session ends

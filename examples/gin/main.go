@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -65,24 +64,5 @@ func run(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slo
 		}
 	})
 
-	hs := &http.Server{Handler: r, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	select {
-	case err := <-served:
-		return errors.Join(err, chat.Close())
-	case <-ctx.Done():
-	}
-	// Close the chat first: every session ends and pending long-polls
-	// return, so Shutdown does not wait for them.
-	closeErr := chat.Close()
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil {
-		return errors.Join(closeErr, err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return errors.Join(closeErr, err)
-	}
-	return closeErr
+	return chat.Serve(ctx, ln, r)
 }

@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/app"
@@ -35,57 +34,32 @@ func run(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slo
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/health", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "clients": chat.Clients()})
+		chatserver.WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "clients": chat.Clients()})
 	})
 	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, chat.Recent())
+		chatserver.WriteJSON(w, http.StatusOK, chat.Recent())
 	})
 	mux.HandleFunc("POST /api/announce", func(w http.ResponseWriter, r *http.Request) {
 		var req struct {
 			Text string `json:"text"`
 		}
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			chatserver.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
 		m, err := chat.Announce(req.Text)
 		switch {
 		case errors.Is(err, chatserver.ErrEmptyText):
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			chatserver.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		case err != nil:
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+			chatserver.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		default:
-			writeJSON(w, http.StatusOK, m)
+			chatserver.WriteJSON(w, http.StatusOK, m)
 		}
 	})
 
 	// siokit in front of the mux: the Socket.IO path and the chat page.
 	handler := siohttp.Middleware(app.New(chat, &app.Options{Static: static}), mux)
 
-	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	select {
-	case err := <-served:
-		return errors.Join(err, chat.Close())
-	case <-ctx.Done():
-	}
-	// Close the chat first: every session ends and pending long-polls
-	// return, so Shutdown does not wait for them.
-	closeErr := chat.Close()
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil {
-		return errors.Join(closeErr, err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return errors.Join(closeErr, err)
-	}
-	return closeErr
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	return chat.Serve(ctx, ln, handler)
 }

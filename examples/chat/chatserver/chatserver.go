@@ -8,11 +8,13 @@ package chatserver
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -194,4 +196,35 @@ func Main(name string, run RunFunc) {
 		stop()
 		os.Exit(1)
 	}
+}
+
+// Serve serves h on ln with net/http until ctx is done, then shuts down
+// in the documented order: the chat first, so every session ends and pending
+// long-polls return, then the HTTP server.
+func (c *Chat) Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return errors.Join(err, c.Close())
+	case <-ctx.Done():
+	}
+	closeErr := c.Close()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		return errors.Join(closeErr, err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return errors.Join(closeErr, err)
+	}
+	return closeErr
+}
+
+// WriteJSON answers with status and v as JSON.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
