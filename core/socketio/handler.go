@@ -35,6 +35,10 @@ type handler struct {
 	ackAt     int            // index in params of the AckFunc, or -1
 	variadic  bool           // the last of params is the element type of ...T
 	errResult bool           // last result is an error
+
+	// direct calls the most common server handler signatures without
+	// reflection (nil for the others); see directCall.
+	direct func(s *Socket, args []json.RawMessage, ack AckFunc) bool
 }
 
 // compileHandler checks fn's signature: func([*Socket,] [event string,]
@@ -85,7 +89,51 @@ func compileHandlerFor(fn any, withEvent bool, self reflect.Type) (*handler, err
 	if n := t.NumOut(); n > 0 && t.Out(n-1) == errorType {
 		h.errResult = true
 	}
+	if self == socketType && !withEvent {
+		h.direct = directCall(fn)
+	}
 	return h, nil
+}
+
+// noAck stands in for the AckFunc of an event the client sent without an id.
+func noAck(...any) error { return nil }
+
+// directCall returns a reflection-free caller for fn when its signature is
+// one of the most common ones, all taking raw or untyped arguments; nil
+// otherwise. The caller reports whether the handler took the AckFunc.
+func directCall(fn any) func(s *Socket, args []json.RawMessage, ack AckFunc) bool {
+	orNoop := func(ack AckFunc) AckFunc {
+		if ack == nil {
+			return noAck
+		}
+		return ack
+	}
+	switch f := fn.(type) {
+	case func(*Socket):
+		return func(s *Socket, _ []json.RawMessage, _ AckFunc) bool { f(s); return false }
+	case func(*Socket, ...json.RawMessage):
+		return func(s *Socket, args []json.RawMessage, _ AckFunc) bool { f(s, args...); return false }
+	case func(*Socket, AckFunc, ...json.RawMessage):
+		return func(s *Socket, args []json.RawMessage, ack AckFunc) bool { f(s, orNoop(ack), args...); return true }
+	case func(*Socket, ...any):
+		return func(s *Socket, args []json.RawMessage, _ AckFunc) bool { f(s, untyped(args)...); return false }
+	case func(*Socket, AckFunc, ...any):
+		return func(s *Socket, args []json.RawMessage, ack AckFunc) bool {
+			f(s, orNoop(ack), untyped(args)...)
+			return true
+		}
+	}
+	return nil
+}
+
+// untyped decodes JSON arguments into any values, as a ...any parameter
+// receives them. The arguments were validated when the packet was decoded.
+func untyped(args []json.RawMessage) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		_ = json.Unmarshal(a, &out[i])
+	}
+	return out
 }
 
 // errBadArgs reports event arguments that do not decode into the handler's
@@ -95,6 +143,9 @@ var errBadArgs = errors.New("socketio: event arguments do not match the handler"
 // call decodes the arguments and runs the handler. It returns the values to
 // acknowledge with, and whether the handler took over acknowledging.
 func (h *handler) call(s *Socket, event string, args []json.RawMessage, atts [][]byte, ack AckFunc) ([]any, bool, error) {
+	if h.direct != nil && len(atts) == 0 {
+		return nil, h.direct(s, args, ack), nil
+	}
 	return h.invoke(reflect.ValueOf(s), event, args, atts, ack)
 }
 
