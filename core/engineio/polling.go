@@ -120,7 +120,7 @@ func (c *Session) post(w ResponseWriter, r Request) *RequestError {
 	}
 	// body is never reused, so the packets may keep slices of it.
 	err = DecodePayload(body, func(p Packet) error {
-		if !c.receive(p) {
+		if _, ok := c.receive(p, false); !ok {
 			return ErrBadPacket
 		}
 		return nil

@@ -27,7 +27,9 @@ type Session struct {
 	onMessage func(data []byte, binary bool)
 	onClose   func(reason string)
 
-	recvMu sync.Mutex // delivers messages one at a time
+	recvMu   sync.Mutex // delivers messages one at a time
+	inlineOK bool       // the message being delivered came from the WebSocket reader (recvMu)
+	next     func()     // the continuation Inline set for it (recvMu)
 
 	mu          sync.Mutex
 	transport   string
@@ -52,6 +54,15 @@ type Session struct {
 	spare         []Packet      // the last drained batch's array, for the queue
 	writerEnded   int64         // when the last writer ended (UnixNano)
 
+	// The reader role (see inline.go).
+	deferring    bool        // a continuation runs on the reader: sends wait for its end
+	readerGen    uint64      // bumped each time reading passes to another goroutine
+	inlineGen    uint64      // the generation of the reader whose continuation runs
+	primaryWaits bool        // the connection's own goroutine waits to read again
+	batonBack    chan uint64 // gives it the reader role back, with its generation
+	subReading   bool        // a substitute reader is inside a read
+	handoff      *time.Timer // hands reading off from a slow continuation
+
 	heartbeat   *time.Timer
 	lingerTimer *time.Timer // guarded by srv.mu; see Server.linger
 	pongPending bool
@@ -75,7 +86,8 @@ func (c *Session) Transport() string {
 func (c *Session) Done() <-chan struct{} { return c.done }
 
 // OnMessage sets the callback for received messages. data belongs to the
-// callback. Messages are delivered one at a time, in order.
+// callback. Messages are delivered one at a time, in order; a callback may
+// leave the rest of its work to [Session.Inline].
 func (c *Session) OnMessage(fn func(data []byte, binary bool)) { c.onMessage = fn }
 
 // OnClose sets the callback run once when the session closes, with the reason.
@@ -125,7 +137,9 @@ func (c *Session) SendPackets(ps []Packet, volatile bool) error {
 // flushLocked starts the delivery of the queue on the current transport.
 func (c *Session) flushLocked() {
 	if c.transport == TransportWebSocket {
-		c.startWriterLocked()
+		if !c.deferring { // otherwise the continuation's end flushes
+			c.startWriterLocked()
+		}
 		return
 	}
 	select {
@@ -197,10 +211,10 @@ func (c *Session) close(reason string, tell bool) {
 	switch {
 	case tell:
 		// Flush what is queued, then the close packet: a WebSocket writer
-		// closes the connection after it; a pending (or the next) poll
-		// returns it.
+		// closes the connection after it (once the running continuation
+		// ends, if one does); a pending (or the next) poll returns it.
 		c.queue = append(c.queue, Packet{Type: PacketClose})
-		if c.transport == TransportWebSocket {
+		if c.transport == TransportWebSocket && !c.deferring {
 			c.startWriterLocked()
 		}
 	case c.ws != nil:
@@ -219,23 +233,31 @@ func (c *Session) close(reason string, tell bool) {
 	if linger {
 		c.srv.linger(c)
 	}
-	if started && c.onClose != nil {
-		// The callback runs once the message being delivered (which may be
-		// the caller) has returned, and no message is delivered after it.
-		// The Add is made under the server's lock, as in enter: a Server.Close
-		// that follows is then ordered after it (an Add from zero must
-		// happen before a Wait; a handler may close its session at any time).
-		c.srv.mu.RLock()
-		c.srv.wg.Add(1)
-		c.srv.mu.RUnlock()
-		go func() {
-			defer c.srv.wg.Done()
-			c.recvMu.Lock()
-			defer c.recvMu.Unlock()
-			defer c.recoverCallback("close")
-			c.onClose(reason)
-		}()
+	if started {
+		c.runOnClose(reason)
 	}
+}
+
+// runOnClose runs the close callback, if any, on its own goroutine once
+// the message being delivered (which may be the caller) has returned; no
+// message is delivered after it. The Add is made under the server's lock,
+// as in enter: a Server.Close that follows is then ordered after it (an Add
+// from zero must happen before a Wait; a handler may close its session at
+// any time).
+func (c *Session) runOnClose(reason string) {
+	if c.onClose == nil {
+		return
+	}
+	c.srv.mu.RLock()
+	c.srv.wg.Add(1)
+	c.srv.mu.RUnlock()
+	go func() {
+		defer c.srv.wg.Done()
+		c.recvMu.Lock()
+		defer c.recvMu.Unlock()
+		defer c.recoverCallback("close")
+		c.onClose(reason)
+	}()
 }
 
 // recoverCallback logs a panic of a user callback instead of crashing.
@@ -246,14 +268,19 @@ func (c *Session) recoverCallback(what string) {
 }
 
 // startHeartbeat marks the session started and schedules the first ping.
+// A session that closed before it started (between its open packet and
+// its connection callback) gets its close callback now.
 func (c *Session) startHeartbeat() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.started = true
 	if c.closed {
+		reason := c.closeReason
+		c.mu.Unlock()
+		c.runOnClose(reason)
 		return
 	}
 	c.heartbeat = time.AfterFunc(c.srv.opts.PingInterval, c.onHeartbeat)
+	c.mu.Unlock()
 }
 
 // onHeartbeat sends a ping, or closes the session when the last ping went
@@ -288,14 +315,18 @@ func (c *Session) onPong() {
 }
 
 // receive handles one packet from the client on the session's transport. It
-// returns false when the session must close because of it.
-func (c *Session) receive(p Packet) bool {
+// returns false when the session must close because of it, and the
+// continuation the message callback left to [Session.Inline], which only a
+// WebSocket reader (inline) accepts.
+func (c *Session) receive(p Packet, inline bool) (next func(), ok bool) {
 	switch p.Type {
 	case PacketMessage:
 		if c.onMessage != nil {
 			c.recvMu.Lock()
 			if !c.isClosed() {
+				c.inlineOK = inline
 				c.deliver(p)
+				next, c.next, c.inlineOK = c.next, nil, false
 			}
 			c.recvMu.Unlock()
 		}
@@ -307,9 +338,9 @@ func (c *Session) receive(p Packet) bool {
 	default: // ping (the server pings in v4), open, upgrade out of place
 		c.srv.log.Debug("engineio: unexpected packet", "sid", c.id, "type", p.Type)
 		c.close(ReasonParseError, false)
-		return false
+		return nil, false
 	}
-	return true
+	return next, true
 }
 
 // deliver runs the message callback, recovering a panic so that one bad

@@ -50,6 +50,9 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 				break
 			}
 		}
+		// The client has its open packet: the session is announced, and
+		// its close callback runs at once.
+		c.srv.started(c)
 		return
 	}
 	c.ws = ws
@@ -58,9 +61,10 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 	if len(c.queue) > 0 {
 		c.flushLocked()
 	}
+	gen := c.readerGen
 	c.mu.Unlock()
 	c.srv.started(c)
-	c.readLoop(ws)
+	c.readLoop(ws, gen, true)
 	c.waitWriter()
 }
 
@@ -154,15 +158,26 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	default:
 	}
 	c.flushLocked() // what was held back goes out once, in order
+	gen := c.readerGen
 	c.mu.Unlock()
-	c.readLoop(ws)
+	c.readLoop(ws, gen, true)
 	c.waitWriter()
 }
 
-// readLoop reads packets until the connection fails or the session closes.
-func (c *Session) readLoop(ws WebSocketConn) {
+// readLoop reads packets while this goroutine holds the reader role (with
+// generation gen), until the connection fails or the session closes. The
+// primary reader is the connection's own goroutine; a substitute is one
+// started when a continuation on the reader was slow (see inline.go), and
+// ends once it has given the role back or lost it.
+func (c *Session) readLoop(ws WebSocketConn, gen uint64, primary bool) {
 	for {
+		if !primary && !c.beginSubstituteRead() {
+			return
+		}
 		p, err := readPacket(ws)
+		if !primary {
+			c.endSubstituteRead()
+		}
 		if err != nil {
 			reason := ReasonTransportClose
 			if errors.Is(err, ErrBadPacket) {
@@ -171,7 +186,21 @@ func (c *Session) readLoop(ws WebSocketConn) {
 			c.close(reason, false)
 			return
 		}
-		if !c.receive(p) {
+		next, ok := c.receive(p, true)
+		if !ok {
+			return
+		}
+		if next != nil && !c.runInline(next, gen) {
+			// Reading went on elsewhere while the continuation ran.
+			if !primary {
+				return
+			}
+			if gen, ok = c.awaitReader(); !ok {
+				return
+			}
+			continue
+		}
+		if !primary && c.returnReader() {
 			return
 		}
 	}
@@ -260,23 +289,33 @@ func (c *Session) writeLoop() {
 		batch, c.queue = c.queue, batch[:0]
 		c.queuedBytes = 0
 		c.mu.Unlock()
-		_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
-		for i, p := range batch {
-			if err := writePacket(ws, p); err != nil || p.Type == PacketClose {
-				if err != nil {
-					// Before the connection closes, so that the reader's
-					// error does not name the reason first.
-					c.close(ReasonTransportError, false)
-				}
-				ws.Close()
-				c.mu.Lock()
-				c.writerExitLocked()
-				c.mu.Unlock()
-				return
-			}
-			batch[i] = Packet{} // drop the reference to the data
+		if !c.writeBatch(ws, batch) {
+			return
 		}
 	}
+}
+
+// writeBatch writes the packets of batch, clearing each once written. It
+// reports false when writing must stop, after a failed write or the close
+// packet: the connection is then closed and the writer role given up.
+func (c *Session) writeBatch(ws WebSocketConn, batch []Packet) bool {
+	_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
+	for i, p := range batch {
+		if err := writePacket(ws, p); err != nil || p.Type == PacketClose {
+			if err != nil {
+				// Before the connection closes, so that the reader's
+				// error does not name the reason first.
+				c.close(ReasonTransportError, false)
+			}
+			ws.Close()
+			c.mu.Lock()
+			c.writerExitLocked()
+			c.mu.Unlock()
+			return false
+		}
+		batch[i] = Packet{} // drop the reference to the data
+	}
+	return true
 }
 
 // writePacket writes p as one WebSocket message without copying its data.
@@ -316,17 +355,17 @@ func (c *Session) writerDoneLocked(batch []Packet) {
 	}
 }
 
-// waitWriter waits until no writer uses the connection, so that the upgrade
-// callback returns only when the connection is no longer touched: the
-// contract's "fn owns the connection until it returns". The session is
-// closed by then, which makes any writer end promptly.
+// waitWriter waits until no writer or substitute reader uses the
+// connection, so that the upgrade callback returns only when the connection
+// is no longer touched: the contract's "fn owns the connection until it
+// returns". The session is closed by then, which makes them end promptly.
 func (c *Session) waitWriter() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.writerGone == nil {
 		c.writerGone = sync.NewCond(&c.mu)
 	}
-	for c.writing {
+	for c.writing || c.subReading {
 		c.writerGone.Wait()
 	}
 }

@@ -146,7 +146,7 @@ func (c *conn) connect(p *parser.Packet) error {
 		s.runConnect()
 		return nil
 	}
-	s.enqueue(s.runConnect)
+	s.enqueueFromReader(job{fn: s.runConnect})
 	return nil
 }
 

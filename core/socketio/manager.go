@@ -331,9 +331,26 @@ func (m *InMemoryManager) Close() error {
 // the text header, then one binary message per attachment.
 func encodeFrames(p *parser.Packet) []engineio.Packet {
 	frames := make([]engineio.Packet, 1+len(p.Attachments))
-	frames[0] = engineio.Packet{Type: engineio.PacketMessage, Data: p.Append(nil)}
+	head := make([]byte, 0, len(p.Data)+len(p.Namespace)+24)
+	frames[0] = engineio.Packet{Type: engineio.PacketMessage, Data: p.Append(head)}
 	for i, a := range p.Attachments {
 		frames[1+i] = engineio.Packet{Type: engineio.PacketMessage, Data: a, Binary: true}
 	}
 	return frames
+}
+
+// framePacket encodes p's header, then the JSON that encode appends to it,
+// into one buffer, and sets p.Data and p.Attachments: the frame and p.Data
+// share the bytes, so a packet without attachments costs one buffer.
+func framePacket(p *parser.Packet, encode func(dst []byte) ([]byte, [][]byte, error)) ([]engineio.Packet, error) {
+	head := p.Append(make([]byte, 0, 128))
+	buf, atts, err := encode(head)
+	if err != nil {
+		return nil, err
+	}
+	p.Data, p.Attachments = buf[len(head):], atts
+	if len(atts) > 0 {
+		return encodeFrames(p), nil // the header counts the attachments
+	}
+	return []engineio.Packet{{Type: engineio.PacketMessage, Data: buf}}, nil
 }

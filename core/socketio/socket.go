@@ -72,8 +72,10 @@ type Socket struct {
 	outgoing          []func(event string, args []any)
 	hasOutgoing       atomic.Bool
 
+	drain     func() // s.drainJobs, made once
 	jobMu     sync.Mutex
-	jobs      []func()
+	jobs      []job         // jobs[jobHead:] wait to run
+	jobHead   int           // the next job to run
 	running   bool          // a goroutine runs the jobs (busy or idle)
 	jobIdle   bool          // it waits on jobWake for more
 	jobWake   chan struct{} // wakes it
@@ -96,6 +98,7 @@ func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, restored *Persiste
 		acks: make(map[uint64]func(*Response)),
 		data: make(map[string]any),
 	}
+	s.drain = s.drainJobs
 	if restored != nil {
 		s.id, s.pid, s.recovered = restored.SID, restored.PID, restored
 		if restored.Data != nil {
@@ -166,11 +169,14 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 		// Through the manager, so the packet gets an offset for recovery.
 		return s.nsp.To(s.id).Emit(event, args...)
 	}
-	p, err := eventPacket(s.nsp.name, event, args)
+	p := &parser.Packet{Type: parser.Event, Namespace: s.nsp.name}
+	frames, err := framePacket(p, func(dst []byte) ([]byte, [][]byte, error) {
+		return parser.EncodeEvent(dst, event, args)
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("socketio: encode %q: %w", event, err)
 	}
-	return s.deliver(encodeFrames(p), p, volatile)
+	return s.deliver(frames, p, volatile)
 }
 
 // eventPacket encodes an EVENT packet.
@@ -202,6 +208,9 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 		s.dropAck(p.ID)
 		return nil, err
 	}
+	// The answer comes over this connection: if this is one of its
+	// handlers, running on its reader, reading must go on elsewhere.
+	s.conn.es.Detach()
 	select {
 	case r := <-ch:
 		if r == nil {
@@ -386,25 +395,63 @@ func (s *Socket) Disconnect(close bool) {
 // next event before it ends, so busy sockets reuse it and idle ones hold none.
 const jobLinger = time.Second
 
-// enqueue runs job after the socket's earlier jobs, on a goroutine that
+// job is one unit of a socket's ordered work: an event for its handler, or
+// fn.
+type job struct {
+	ev *event
+	fn func()
+}
+
+// event is a received event waiting for its handler.
+type event struct {
+	s     *Socket
+	name  string
+	args  []json.RawMessage
+	p     *parser.Packet
+	acked atomic.Bool
+}
+
+// ack acknowledges the event, once.
+func (e *event) ack(vals ...any) error {
+	if !e.acked.CompareAndSwap(false, true) {
+		return nil
+	}
+	return e.s.sendAck(e.p.ID, vals)
+}
+
+// maxKeptJobs bounds the job array a socket keeps for reuse.
+const maxKeptJobs = 64
+
+// enqueue runs fn after the socket's earlier jobs, on a goroutine that
 // exists only while there is work, or was moments ago.
-func (s *Socket) enqueue(job func()) {
+func (s *Socket) enqueue(fn func()) {
+	if s.push(job{fn: fn}) {
+		s.startJobs()
+	}
+}
+
+// enqueueFromReader is enqueue for the message callback: when the socket
+// has no earlier work, its jobs run on the connection's reader right after
+// the message (see engineio.Session.Inline), with no goroutine hand-off.
+func (s *Socket) enqueueFromReader(j job) {
+	if !s.push(j) {
+		return
+	}
+	if !s.conn.es.Inline(s.drain) {
+		s.startJobs()
+	}
+}
+
+// push queues j and reports whether the caller must start running the
+// queue; otherwise it runs already, and is woken if idle.
+func (s *Socket) push(j job) bool {
 	s.jobMu.Lock()
 	defer s.jobMu.Unlock()
-	s.jobs = append(s.jobs, job)
+	s.jobs = append(s.jobs, j)
 	switch {
 	case !s.running:
 		s.running = true
-		if s.jobWake == nil {
-			s.jobWake = make(chan struct{}, 1)
-		}
-		srv := s.nsp.server
-		srv.wg.Add(1)
-		busy := time.Now().UnixNano()-s.jobsEnded < int64(jobLinger)
-		go func() {
-			defer srv.wg.Done()
-			s.runJobs(busy)
-		}()
+		return true
 	case s.jobIdle:
 		s.jobIdle = false
 		select {
@@ -412,40 +459,87 @@ func (s *Socket) enqueue(job func()) {
 		default:
 		}
 	}
+	return false
 }
 
-// runJobs runs queued jobs in order; once the socket has disconnected and
-// its jobs are done, or after jobLinger without work, it returns.
+// startJobs runs the queue on a new goroutine. The caller set s.running.
+func (s *Socket) startJobs() {
+	s.jobMu.Lock()
+	if s.jobWake == nil {
+		s.jobWake = make(chan struct{}, 1)
+	}
+	busy := time.Now().UnixNano()-s.jobsEnded < int64(jobLinger)
+	s.jobMu.Unlock()
+	srv := s.nsp.server
+	srv.wg.Add(1)
+	go func() {
+		defer srv.wg.Done()
+		s.runJobs(busy)
+		s.jobMu.Lock()
+		s.jobsEnded = time.Now().UnixNano()
+		s.jobMu.Unlock()
+	}()
+}
+
+// drainJobs runs the queue on the calling goroutine until it is empty.
+func (s *Socket) drainJobs() { s.runJobs(false) }
+
+// nextJobLocked takes the next job, if any. Caller holds s.jobMu.
+func (s *Socket) nextJobLocked() (job, bool) {
+	if s.jobHead == len(s.jobs) {
+		if cap(s.jobs) > maxKeptJobs {
+			s.jobs = nil
+		}
+		s.jobs, s.jobHead = s.jobs[:0], 0
+		return job{}, false
+	}
+	j := s.jobs[s.jobHead]
+	s.jobs[s.jobHead] = job{}
+	s.jobHead++
+	return j, true
+}
+
+// runJob runs one job, recovering a panic.
+func (s *Socket) runJob(j job) {
+	if j.ev != nil {
+		s.nsp.server.safeCall("handler", s.id, func() { s.dispatch(j.ev) })
+		return
+	}
+	s.nsp.server.safeCall("handler", s.id, j.fn)
+}
+
+// runJobs runs queued jobs in order. Without linger it returns once the
+// queue is empty; with it, it waits up to jobLinger for more, unless the
+// socket has disconnected.
 func (s *Socket) runJobs(linger bool) {
 	var idle *time.Timer
 	for {
 		s.jobMu.Lock()
-		if len(s.jobs) > 0 {
-			j := s.jobs[0]
-			s.jobs[0] = nil
-			s.jobs = s.jobs[1:]
+		j, ok := s.nextJobLocked()
+		if ok {
 			s.jobMu.Unlock()
-			s.nsp.server.safeCall("handler", s.id, j)
+			s.runJob(j)
 			continue
 		}
-		s.jobs = s.jobs[:0:0]
+		if !linger {
+			s.running = false
+			s.jobMu.Unlock()
+			return
+		}
 		s.jobMu.Unlock()
 
 		s.mu.Lock()
 		gone := s.state == stateDisconnected
 		s.mu.Unlock()
 		s.jobMu.Lock()
-		if gone || len(s.jobs) > 0 || !linger {
-			// A quiet socket (whose previous goroutine ended long ago)
-			// holds none once its work is done.
-			if len(s.jobs) == 0 {
-				s.running = false
-				s.jobsEnded = time.Now().UnixNano()
-				s.jobMu.Unlock()
-				return
-			}
+		if s.jobHead < len(s.jobs) {
 			s.jobMu.Unlock()
 			continue
+		}
+		if gone {
+			s.running = false
+			s.jobMu.Unlock()
+			return
 		}
 		s.jobIdle = true
 		s.jobMu.Unlock()
@@ -461,9 +555,8 @@ func (s *Socket) runJobs(linger bool) {
 		}
 		s.jobMu.Lock()
 		s.jobIdle = false
-		if len(s.jobs) == 0 {
+		if s.jobHead == len(s.jobs) {
 			s.running = false
-			s.jobsEnded = time.Now().UnixNano()
 			s.jobMu.Unlock()
 			return
 		}
@@ -581,15 +674,16 @@ func (s *Socket) onEvent(p *parser.Packet) error {
 	if err != nil {
 		return err
 	}
-	s.enqueue(func() { s.dispatch(name, args, p) })
+	s.enqueueFromReader(job{ev: &event{s: s, name: name, args: args, p: p}})
 	return nil
 }
 
 // dispatch runs the handler of one event and sends the acknowledgement.
-func (s *Socket) dispatch(name string, args []json.RawMessage, p *parser.Packet) {
+func (s *Socket) dispatch(ev *event) {
 	// Events that arrived while the socket was connected are handled even
 	// if it has left since (a client that emits then disconnects at once);
 	// those of a refused connection are not.
+	name, args, p := ev.name, ev.args, ev.p
 	s.mu.Lock()
 	accepted := s.accepted
 	mws := slices.Clone(s.packetMiddlewares)
@@ -615,13 +709,7 @@ func (s *Socket) dispatch(name string, args []json.RawMessage, p *parser.Packet)
 	}
 	var ack AckFunc
 	if p.HasID {
-		var once atomic.Bool
-		ack = func(vals ...any) error {
-			if !once.CompareAndSwap(false, true) {
-				return nil
-			}
-			return s.sendAck(p.ID, vals)
-		}
+		ack = ev.ack
 	}
 	res, took, err := fn.call(s, name, args, p.Attachments, ack)
 	if err != nil {
@@ -636,12 +724,14 @@ func (s *Socket) dispatch(name string, args []json.RawMessage, p *parser.Packet)
 }
 
 func (s *Socket) sendAck(id uint64, vals []any) error {
-	data, atts, err := parser.EncodeAck(nil, vals)
+	p := &parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true}
+	frames, err := framePacket(p, func(dst []byte) ([]byte, [][]byte, error) {
+		return parser.EncodeAck(dst, vals)
+	})
 	if err != nil {
 		return fmt.Errorf("socketio: encode ack: %w", err)
 	}
-	p := &parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: data, Attachments: atts}
-	return s.deliver(encodeFrames(p), p, false)
+	return s.deliver(frames, p, false)
 }
 
 // onAck resolves a pending acknowledgement; unknown ids are ignored.
