@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"unicode/utf8"
@@ -175,22 +176,27 @@ func (d *Decoder) decodeText(data []byte) (*Packet, int, error) {
 	if i < len(data) {
 		p.Data = data[i:len(data):len(data)]
 	}
-	if err := validatePayload(t, p.Data, n); err != nil {
+	args, err := validatePayload(t, p.Data, n)
+	if err != nil {
 		return nil, 0, err
+	}
+	if len(args) > 0 {
+		p.args, p.argsBase, p.argsSize = args, &p.Data[0], len(p.Data)
 	}
 	return p, n, nil
 }
 
 // validatePayload checks that payload is one JSON value of the shape the
 // packet type allows, with no surrounding whitespace, and that its
-// placeholders name one of the n attachments.
-func validatePayload(t Type, payload []byte, n int) error {
+// placeholders name one of the n attachments. For events and acks it
+// returns the array's elements.
+func validatePayload(t Type, payload []byte, n int) ([]json.RawMessage, error) {
 	if len(payload) == 0 {
 		switch t {
 		case Connect, Disconnect:
-			return nil
+			return nil, nil
 		}
-		return fmt.Errorf("%w: %v without payload", ErrInvalidPayload, t)
+		return nil, fmt.Errorf("%w: %v without payload", ErrInvalidPayload, t)
 	}
 	first, last := payload[0], payload[len(payload)-1]
 	var ok bool
@@ -208,18 +214,23 @@ func validatePayload(t Type, payload []byte, n int) error {
 		// Tell syntax errors apart from shape errors.
 		s := scanner{nAttach: math.MaxInt}
 		if err := s.scan(payload); err != nil {
-			return err
+			return nil, err
 		}
-		return fmt.Errorf("%w: %v cannot carry %.32q", ErrInvalidPayload, t, payload)
+		return nil, fmt.Errorf("%w: %v cannot carry %.32q", ErrInvalidPayload, t, payload)
 	}
 	s := scanner{nAttach: n}
+	if first == '[' {
+		s.collect, s.elems = true, make([]json.RawMessage, 0, 4)
+	}
 	if err := s.scan(payload); err != nil {
-		return err
+		return nil, err
 	}
 	if t == Event || t == BinaryEvent {
-		return checkEventName(payload, &s)
+		if err := checkEventName(payload, &s); err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return s.elems, nil
 }
 
 // reservedEvents are the event names a client may not emit.

@@ -79,16 +79,17 @@ func TestDecodeValid(t *testing.T) {
 			if got == nil {
 				t.Fatal("no packet")
 			}
-			if !reflect.DeepEqual(*got, tt.want) {
-				t.Fatalf("got %#v\nwant %#v", *got, tt.want)
+			if !reflect.DeepEqual(wire(got), tt.want) {
+				t.Fatalf("got %#v\nwant %#v", wire(got), tt.want)
 			}
+			checkCachedArgs(t, got)
 			if d.Pending() != 0 {
 				t.Fatalf("pending %d after complete packet", d.Pending())
 			}
 			// Re-encoding gives a packet that decodes the same.
 			again := decodeAll(t, encodeMessages(got))
-			if !reflect.DeepEqual(again, got) {
-				t.Fatalf("round trip: got %#v\nwant %#v", again, got)
+			if !reflect.DeepEqual(wire(again), wire(got)) {
+				t.Fatalf("round trip: got %#v\nwant %#v", wire(again), wire(got))
 			}
 		})
 	}
@@ -308,3 +309,36 @@ func decodeAll(t testing.TB, msgs []msg) *Packet {
 }
 
 var _ = bytes.Equal
+
+// wire is p without what the decoder caches: the fields the peer sent.
+func wire(p *Packet) Packet {
+	q := *p
+	q.args, q.argsBase, q.argsSize = nil, nil, 0
+	return q
+}
+
+// checkCachedArgs checks that EventArgs and AckArgs, which reuse the
+// decoder's scan, agree with ParseEvent and SplitArray, also once Data has
+// been replaced.
+func checkCachedArgs(t *testing.T, p *Packet) {
+	t.Helper()
+	switch p.Type {
+	case Event, BinaryEvent:
+		name, args, err := p.EventArgs()
+		wantName, wantArgs, wantErr := ParseEvent(p.Data)
+		if name != wantName || !reflect.DeepEqual(args, wantArgs) || (err == nil) != (wantErr == nil) {
+			t.Fatalf("EventArgs = %q %q %v, ParseEvent = %q %q %v", name, args, err, wantName, wantArgs, wantErr)
+		}
+		q := *p
+		q.Data = []byte(`["other",1]`)
+		if name, args, err := q.EventArgs(); name != "other" || len(args) != 1 || err != nil {
+			t.Fatalf("EventArgs after Data was replaced = %q %q %v", name, args, err)
+		}
+	case Ack, BinaryAck:
+		args, err := p.AckArgs()
+		wantArgs, wantErr := SplitArray(p.Data)
+		if !reflect.DeepEqual(args, wantArgs) || (err == nil) != (wantErr == nil) {
+			t.Fatalf("AckArgs = %q %v, SplitArray = %q %v", args, err, wantArgs, wantErr)
+		}
+	}
+}

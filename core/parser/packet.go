@@ -1,6 +1,9 @@
 package parser
 
-import "strconv"
+import (
+	"encoding/json"
+	"strconv"
+)
 
 // Type is a Socket.IO packet type.
 type Type byte
@@ -41,6 +44,38 @@ type Packet struct {
 	HasID       bool     // the packet carries an ack id
 	Data        []byte   // raw JSON payload, nil when absent; binary placeholders stay in it
 	Attachments [][]byte // binary attachments in order
+
+	// args are the elements of Data's array, found while the decoder
+	// validated it, so that EventArgs and AckArgs need not scan it again;
+	// they hold while Data is the slice they were found in (base, size).
+	args     []json.RawMessage
+	argsBase *byte
+	argsSize int
+}
+
+// EventArgs returns the event name and the arguments of an EVENT packet's
+// payload, as [ParseEvent] does; a packet from a [Decoder] reuses what its
+// validation found.
+func (p *Packet) EventArgs() (name string, args []json.RawMessage, err error) {
+	if !p.scanned() {
+		return ParseEvent(p.Data)
+	}
+	return unquote(p.args[0]), p.args[1:], nil
+}
+
+// AckArgs returns the arguments of an ACK packet's payload, as
+// [SplitArray] does; a packet from a [Decoder] reuses what its validation
+// found.
+func (p *Packet) AckArgs() ([]json.RawMessage, error) {
+	if !p.scanned() {
+		return SplitArray(p.Data)
+	}
+	return p.args, nil
+}
+
+// scanned reports whether p.args describe the current Data.
+func (p *Packet) scanned() bool {
+	return len(p.args) > 0 && len(p.Data) == p.argsSize && &p.Data[0] == p.argsBase
 }
 
 // Append appends the text encoding "<type>[<n>-][<nsp>,][<id>][<json>]" to

@@ -618,7 +618,7 @@ func (s *ClientSocket) fireDisconnect(reason string) {
 // Events that come before the CONNECT answer (python-socketio sends what its
 // connect handler emits first) wait for it, as in the official client.
 func (s *ClientSocket) onEvent(ses *clientSession, p *parser.Packet) error {
-	name, args, err := parser.ParseEvent(p.Data)
+	name, args, err := p.EventArgs()
 	if err != nil {
 		return err
 	}
@@ -696,7 +696,7 @@ func (s *ClientSocket) sendAck(ses *clientSession, id uint64, vals []any) error 
 
 // onAck resolves a pending acknowledgement; unknown ids are ignored.
 func (s *ClientSocket) onAck(p *parser.Packet) {
-	args, err := parser.SplitArray(p.Data)
+	args, err := p.AckArgs()
 	if err != nil {
 		s.c.log.Warn("socketio: bad ack from the server", "nsp", s.nsp, "err", err)
 		return

@@ -670,7 +670,7 @@ func (s *Socket) refuse(err error) {
 
 // onEvent queues an event from the client for its handler.
 func (s *Socket) onEvent(p *parser.Packet) error {
-	name, args, err := parser.ParseEvent(p.Data)
+	name, args, err := p.EventArgs()
 	if err != nil {
 		return err
 	}
@@ -736,7 +736,7 @@ func (s *Socket) sendAck(id uint64, vals []any) error {
 
 // onAck resolves a pending acknowledgement; unknown ids are ignored.
 func (s *Socket) onAck(p *parser.Packet) error {
-	args, err := parser.SplitArray(p.Data)
+	args, err := p.AckArgs()
 	if err != nil {
 		return err
 	}
