@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -69,16 +67,21 @@ func (c *wsConn) next() ([]byte, error) {
 
 func (c *wsConn) close() { _ = c.ws.Close() }
 
-// pollConn is a Socket.IO connection over long-polling only.
+// pollConn is a Socket.IO connection over long-polling only, on one
+// keep-alive HTTP connection (requests are sequential).
 type pollConn struct {
-	base string
-	sid  string
-	hc   *http.Client
-	buf  [][]byte // packets received but not consumed
+	target string // path and query
+	sid    string
+	hc     *httpConn
+	buf    [][]byte // packets received but not consumed
 }
 
-func dialPolling(base string, hc *http.Client) (*pollConn, error) {
-	c := &pollConn{base: base + "/socket.io/?EIO=4&transport=polling", hc: hc}
+func dialPolling(base string) (*pollConn, error) {
+	hc, err := newHTTPConn(base)
+	if err != nil {
+		return nil, err
+	}
+	c := &pollConn{target: "/socket.io/?EIO=4&transport=polling", hc: hc}
 	body, err := c.get()
 	if err != nil {
 		return nil, err
@@ -92,7 +95,7 @@ func dialPolling(base string, hc *http.Client) (*pollConn, error) {
 	}
 	rest := body[i+7:]
 	c.sid = string(rest[:bytes.IndexByte(rest, '"')])
-	c.base += "&sid=" + url.QueryEscape(c.sid)
+	c.target += "&sid=" + url.QueryEscape(c.sid)
 	if err := c.post([]byte("40")); err != nil {
 		return nil, err
 	}
@@ -106,30 +109,11 @@ func dialPolling(base string, hc *http.Client) (*pollConn, error) {
 	return c, nil
 }
 
-func (c *pollConn) get() ([]byte, error) {
-	resp, err := c.hc.Get(c.base)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET: %s %s", resp.Status, body)
-	}
-	return body, err
-}
+func (c *pollConn) get() ([]byte, error) { return c.hc.do("GET", c.target, nil) }
 
 func (c *pollConn) post(payload []byte) error {
-	resp, err := c.hc.Post(c.base, "text/plain;charset=UTF-8", bytes.NewReader(payload))
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST: %s", resp.Status)
-	}
-	return nil
+	_, err := c.hc.do("POST", c.target, payload)
+	return err
 }
 
 // next returns the next Engine.IO message packet ("4" and the Socket.IO

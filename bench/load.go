@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -111,9 +110,8 @@ func echoScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 
 // pollingScenario is the echo scenario over long-polling only.
 func pollingScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4 * cfg.Conns}, Timeout: 30 * time.Second}
 	return roundTrips(ctx, cfg, "polling", func() (roundTripper, error) {
-		c, err := dialPolling(cfg.URL, hc)
+		c, err := dialPolling(cfg.URL)
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +124,7 @@ type roundTripper interface {
 	close()
 }
 
-func (c *pollConn) close() {}
+func (c *pollConn) close() { c.hc.drop() }
 
 func (c *pollConn) send(b []byte) error { return c.post(b) }
 
