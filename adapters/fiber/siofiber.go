@@ -281,6 +281,7 @@ type wsConn struct {
 	raw  net.Conn // the network connection under fasthttp's wrapper
 	mu   sync.RWMutex
 	done bool
+	w    wsWriter // reused: the engine writes one message at a time
 }
 
 func newWSConn(c *websocket.Conn) *wsConn {
@@ -327,7 +328,8 @@ func (w *wsConn) NextWriter(messageType int) (io.WriteCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &wsWriter{w: w, mw: mw}, nil
+	w.w = wsWriter{w: w, mw: mw}
+	return &w.w, nil
 }
 
 func (w *wsConn) WriteMessage(messageType int, data []byte) error {

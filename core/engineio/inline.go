@@ -1,6 +1,9 @@
 package engineio
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // Continuations run on the reader.
 //
@@ -60,7 +63,9 @@ func (c *Session) runInline(fn func(), gen uint64) bool {
 	}
 	c.mu.Unlock()
 
+	wakes := c.srv.writerWakes.Load()
 	c.runContinuation(fn)
+	woke := c.srv.writerWakes.Load() != wakes
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -69,6 +74,16 @@ func (c *Session) runInline(fn func(), gen uint64) bool {
 		return false
 	}
 	c.deferring = false
+	if woke && len(c.queue) > 0 {
+		// The continuation woke other sessions' writers (a broadcast):
+		// they go first, as they would have if this session's share had
+		// gone to its writer goroutine too. Otherwise a sender that waits
+		// for its own copy would get it before everyone else and outrun
+		// the broadcast.
+		c.mu.Unlock()
+		runtime.Gosched()
+		c.mu.Lock()
+	}
 	c.writeInlineLocked()
 	return true
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -43,6 +44,11 @@ type Server struct {
 	closing map[string]*Session
 	closed  bool
 	wg      sync.WaitGroup // the sessions' WebSocket loops and close callbacks
+
+	// writerWakes counts the writer goroutines started or woken, so that a
+	// continuation that woke some (a broadcast) lets them run before it
+	// writes its own session's share (see runInline).
+	writerWakes atomic.Uint64
 }
 
 var _ Handler = (*Server)(nil)

@@ -166,9 +166,11 @@ func (c *Session) startWriterLocked() {
 			// Made once, so that starting a writer allocates nothing.
 			c.writer = c.writeLoop
 		}
+		c.srv.writerWakes.Add(1)
 		go c.writer()
 	case c.writerIdle:
 		c.writerIdle = false
+		c.srv.writerWakes.Add(1)
 		select {
 		case c.wake <- struct{}{}:
 		default:
