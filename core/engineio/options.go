@@ -29,8 +29,10 @@ type Options struct {
 	// before the WebSocket is dropped and the session stays on polling.
 	// Default 10s.
 	UpgradeTimeout time.Duration
-	// WriteTimeout bounds one WebSocket write; a peer that does not read is
-	// dropped with reason "transport error" when it expires. Default 10s.
+	// WriteTimeout bounds a stalled WebSocket write; a peer that does not
+	// read is dropped with reason "transport error" when it expires. The
+	// deadline is renewed once per half WriteTimeout, so a stalled write
+	// fails after between half and all of it. Default 10s.
 	WriteTimeout time.Duration
 
 	// MaxHTTPBufferSize is the largest polling POST body and the largest

@@ -53,6 +53,7 @@ type Session struct {
 	writerLingers bool          // the next writer serves a busy session
 	spare         []Packet      // the last drained batch's array, for the queue
 	writerEnded   int64         // when the last writer ended (UnixNano)
+	writeBy       int64         // the write deadline set last (UnixNano; the writer's)
 
 	// The reader role (see inline.go).
 	deferring    bool        // a continuation runs on the reader: sends wait for its end
@@ -222,6 +223,13 @@ func (c *Session) close(reason string, tell bool) {
 	case c.ws != nil:
 		c.ws.Close() // also unblocks a writer stuck on a peer that does not read
 		c.queue, c.queuedBytes, c.spare = nil, 0, nil
+		if c.writerIdle { // it ends now, rather than when its linger runs out
+			c.writerIdle = false
+			select {
+			case c.wake <- struct{}{}:
+			default:
+			}
+		}
 	default:
 		c.queue, c.queuedBytes = nil, 0 // nobody will read it
 	}

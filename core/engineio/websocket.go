@@ -240,6 +240,7 @@ const writerLinger = time.Second
 // session. It waits a little for more work before it ends.
 func (c *Session) writeLoop() {
 	var idle *time.Timer
+	worked := false // since idle was armed
 	c.mu.Lock()
 	ws, linger := c.ws, c.writerLingers
 	batch := c.spare
@@ -262,24 +263,26 @@ func (c *Session) writeLoop() {
 			}
 			c.writerIdle = true
 			c.mu.Unlock()
+			// The timer is armed once and re-armed only when it fires after
+			// some work: the writer ends between one and two writerLinger
+			// after its last work, with no timer update per idle spell.
 			if idle == nil {
 				idle = time.NewTimer(writerLinger)
-			} else {
-				idle.Reset(writerLinger)
 			}
 			select {
-			case <-c.wake:
-				continue
-			case <-c.done:
+			case <-c.wake: // new work, or the session closed
+				worked = true
 				continue
 			case <-idle.C:
 			}
 			c.mu.Lock()
-			if len(c.queue) == 0 && !c.closed {
+			if len(c.queue) == 0 && !c.closed && !worked {
 				c.writerDoneLocked(batch)
 				c.mu.Unlock()
 				return
 			}
+			worked = false
+			idle.Reset(writerLinger)
 			c.writerIdle = false
 			c.mu.Unlock()
 			continue
@@ -299,7 +302,7 @@ func (c *Session) writeLoop() {
 // reports false when writing must stop, after a failed write or the close
 // packet: the connection is then closed and the writer role given up.
 func (c *Session) writeBatch(ws WebSocketConn, batch []Packet) bool {
-	_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
+	c.renewWriteDeadline(ws)
 	for i, p := range batch {
 		if err := writePacket(ws, p); err != nil || p.Type == PacketClose {
 			if err != nil {
@@ -316,6 +319,21 @@ func (c *Session) writeBatch(ws WebSocketConn, batch []Packet) bool {
 		batch[i] = Packet{} // drop the reference to the data
 	}
 	return true
+}
+
+// renewWriteDeadline sets the write deadline WriteTimeout ahead, unless the
+// one set last still has more than half of that left: a stalled write fails
+// after between half and all of WriteTimeout, for one deadline update per
+// half WriteTimeout rather than one per batch. Only the writer calls it.
+func (c *Session) renewWriteDeadline(ws WebSocketConn) {
+	timeout := c.srv.opts.WriteTimeout
+	now := time.Now()
+	if c.writeBy-now.UnixNano() > int64(timeout/2) {
+		return
+	}
+	by := now.Add(timeout)
+	c.writeBy = by.UnixNano()
+	_ = ws.SetWriteDeadline(by)
 }
 
 // writePacket writes p as one WebSocket message without copying its data.
