@@ -158,3 +158,43 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestClientLeavesDuringBlockedHandler checks that a connection closed while
+// a handler holds its reader ends cleanly: the handler finishes, its late
+// ack is dropped, the disconnect handler runs after it, and no goroutine is
+// left (TestMain's goleak check).
+func TestClientLeavesDuringBlockedHandler(t *testing.T) {
+	srv := newTestServer(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	order := make(chan string, 2)
+	must(t, srv.On("hold", func(_ *Socket, ack AckFunc) {
+		close(entered)
+		<-release
+		order <- "handler"
+		if err := ack("late"); err == nil {
+			t.Error("ack after the connection closed reported no error")
+		}
+	}))
+	srv.OnDisconnect(func(_ *Socket, reason string) { order <- "disconnect: " + reason })
+	c := dialMem(t, srv)
+	c.connect(srv)
+	c.send(`21["hold"]`)
+	<-entered
+	time.Sleep(3 * handoffSettle) // reading has passed to a substitute
+	_ = c.conn.Close()
+	time.Sleep(handoffSettle)
+	close(release)
+	for _, want := range []string{"handler", "disconnect: " + engineio.ReasonTransportClose} {
+		select {
+		case got := <-order:
+			if got != want {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %q", want)
+		}
+	}
+}
+
+// handoffSettle is comfortably longer than the engine's hand-off delay.
+const handoffSettle = 10 * time.Millisecond
