@@ -141,12 +141,16 @@ func (c *conn) connect(p *parser.Packet) error {
 	nsp.h.mu.RLock()
 	plain := len(nsp.h.middlewares) == 0 && len(nsp.h.onConnect) == 0
 	nsp.h.mu.RUnlock()
-	if plain {
-		// Nothing can refuse or delay it: confirm at once, with no goroutine.
-		s.runConnect()
+	if !plain {
+		s.enqueueFromReader(job{fn: s.runConnect})
 		return nil
 	}
-	s.enqueueFromReader(job{fn: s.runConnect})
+	// Nothing can refuse or delay it: confirm at once, with no goroutine —
+	// on a WebSocket reader as its continuation, so that the reader writes
+	// the answer itself; otherwise right here.
+	if s.push(job{fn: s.runConnect}) && !c.es.Inline(s.drain) {
+		s.drainJobs()
+	}
 	return nil
 }
 
