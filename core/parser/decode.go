@@ -128,7 +128,10 @@ func (d *Decoder) decodeText(data []byte) (*Packet, int, error) {
 		}
 		i++
 	}
-	p := &Packet{Type: t, Namespace: "/"}
+	// One allocation holds the packet and room for the elements of a short
+	// array payload, which validation records.
+	pa := &packetWithArgs{Packet: Packet{Type: t, Namespace: "/"}}
+	p := &pa.Packet
 	if i < len(data) && data[i] == '/' {
 		start := i
 		limit := d.maxNamespaceLen()
@@ -176,7 +179,7 @@ func (d *Decoder) decodeText(data []byte) (*Packet, int, error) {
 	if i < len(data) {
 		p.Data = data[i:len(data):len(data)]
 	}
-	args, err := validatePayload(t, p.Data, n)
+	args, err := validatePayload(t, p.Data, n, pa.room[:0])
 	if err != nil {
 		return nil, 0, err
 	}
@@ -186,11 +189,18 @@ func (d *Decoder) decodeText(data []byte) (*Packet, int, error) {
 	return p, n, nil
 }
 
+// packetWithArgs is a Packet with room for the elements of a short array
+// payload, allocated as one.
+type packetWithArgs struct {
+	Packet
+	room [4]json.RawMessage
+}
+
 // validatePayload checks that payload is one JSON value of the shape the
 // packet type allows, with no surrounding whitespace, and that its
 // placeholders name one of the n attachments. For events and acks it
-// returns the array's elements.
-func validatePayload(t Type, payload []byte, n int) ([]json.RawMessage, error) {
+// returns the array's elements, appended to elems.
+func validatePayload(t Type, payload []byte, n int, elems []json.RawMessage) ([]json.RawMessage, error) {
 	if len(payload) == 0 {
 		switch t {
 		case Connect, Disconnect:
@@ -220,7 +230,7 @@ func validatePayload(t Type, payload []byte, n int) ([]json.RawMessage, error) {
 	}
 	s := scanner{nAttach: n}
 	if first == '[' {
-		s.collect, s.elems = true, make([]json.RawMessage, 0, 4)
+		s.collect, s.elems = true, elems
 	}
 	if err := s.scan(payload); err != nil {
 		return nil, err

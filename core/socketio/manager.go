@@ -343,7 +343,8 @@ func encodeFrames(p *parser.Packet) []engineio.Packet {
 // into one buffer, and sets p.Data and p.Attachments: the frame and p.Data
 // share the bytes, so a packet without attachments costs one buffer.
 func framePacket(p *parser.Packet, encode func(dst []byte) ([]byte, [][]byte, error)) ([]engineio.Packet, error) {
-	head := p.Append(make([]byte, 0, 128))
+	f := new(frame)
+	head := p.Append(f.room[:0])
 	buf, atts, err := encode(head)
 	if err != nil {
 		return nil, err
@@ -352,5 +353,13 @@ func framePacket(p *parser.Packet, encode func(dst []byte) ([]byte, [][]byte, er
 	if len(atts) > 0 {
 		return encodeFrames(p), nil // the header counts the attachments
 	}
-	return []engineio.Packet{{Type: engineio.PacketMessage, Data: buf}}, nil
+	f.msg[0] = engineio.Packet{Type: engineio.PacketMessage, Data: buf}
+	return f.msg[:], nil
+}
+
+// frame is one Engine.IO message with room for a small packet's bytes,
+// allocated as one.
+type frame struct {
+	msg  [1]engineio.Packet
+	room [128]byte
 }
