@@ -83,8 +83,7 @@ func benchWebSocket(b *testing.B, mount eiotest.Mount) {
 	id := 0
 	for b.Loop() {
 		id++
-		out = append(strconv.AppendInt(append(out[:0], "42"...), int64(id), 10), `["echo",`+benchPayload+`]`...)
-		want = append(strconv.AppendInt(append(want[:0], "43"...), int64(id), 10), `[`+benchPayload+`]`...)
+		out, want = appendEcho(out[:0], want[:0], id)
 		if err := ws.WriteMessage(websocket.TextMessage, out); err != nil {
 			b.Fatal(err)
 		}
@@ -137,8 +136,7 @@ func benchPolling(b *testing.B, mount eiotest.Mount) {
 	id := 0
 	for b.Loop() {
 		id++
-		out = append(strconv.AppendInt(append(out[:0], "42"...), int64(id), 10), `["echo",`+benchPayload+`]`...)
-		want = append(strconv.AppendInt(append(want[:0], "43"...), int64(id), 10), `[`+benchPayload+`]`...)
+		out, want = appendEcho(out[:0], want[:0], id)
 		if got := do(http.MethodPost, url, out); string(got) != "ok" {
 			b.Fatalf("POST answer %q", got)
 		}
@@ -151,4 +149,11 @@ func benchPolling(b *testing.B, mount eiotest.Mount) {
 			b.Fatalf("ack %q, want %q", got, want)
 		}
 	}
+}
+
+// appendEcho appends the echo event with ack id and the ack that answers it.
+func appendEcho(out, want []byte, id int) ([]byte, []byte) {
+	out = append(strconv.AppendInt(append(out, "42"...), int64(id), 10), `["echo",`+benchPayload+`]`...)
+	want = append(strconv.AppendInt(append(want, "43"...), int64(id), 10), `[`+benchPayload+`]`...)
+	return out, want
 }

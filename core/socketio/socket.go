@@ -170,13 +170,23 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 		return s.nsp.To(s.id).Emit(event, args...)
 	}
 	p := &parser.Packet{Type: parser.Event, Namespace: s.nsp.name}
+	frames, err := eventFrames(p, event, args)
+	if err != nil {
+		return err
+	}
+	return s.deliver(frames, p, volatile)
+}
+
+// eventFrames encodes event and args as p's payload (p gives the header:
+// namespace, ack id) into the frames that carry it.
+func eventFrames(p *parser.Packet, event string, args []any) ([]engineio.Packet, error) {
 	frames, err := framePacket(p, func(dst []byte) ([]byte, [][]byte, error) {
 		return parser.EncodeEvent(dst, event, args)
 	})
 	if err != nil {
-		return fmt.Errorf("socketio: encode %q: %w", event, err)
+		return nil, fmt.Errorf("socketio: encode %q: %w", event, err)
 	}
-	return s.deliver(frames, p, volatile)
+	return frames, nil
 }
 
 // eventPacket encodes an EVENT packet.
@@ -195,16 +205,16 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 	if isReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
-	p, err := eventPacket(s.nsp.name, event, args)
+	p := &parser.Packet{Type: parser.Event, Namespace: s.nsp.name, ID: s.nsp.ackIDs.Add(1) - 1, HasID: true}
+	frames, err := eventFrames(p, event, args)
 	if err != nil {
 		return nil, err
 	}
-	p.ID, p.HasID = s.nsp.ackIDs.Add(1)-1, true
 	ch := make(chan *Response, 1)
 	if !s.expectAck(p.ID, func(r *Response) { ch <- r }) {
 		return nil, ErrDisconnected
 	}
-	if err := s.deliver(encodeFrames(p), p, false); err != nil {
+	if err := s.deliver(frames, p, false); err != nil {
 		s.dropAck(p.ID)
 		return nil, err
 	}

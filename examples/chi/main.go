@@ -11,8 +11,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,30 +44,9 @@ func run(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slo
 	r.Method(http.MethodGet, "/vendor/*", sio)
 
 	r.Route("/api", func(r chi.Router) {
-		r.Get("/health", func(w http.ResponseWriter, _ *http.Request) {
-			chatserver.WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "clients": chat.Clients()})
-		})
-		r.Get("/messages", func(w http.ResponseWriter, _ *http.Request) {
-			chatserver.WriteJSON(w, http.StatusOK, chat.Recent())
-		})
-		r.Post("/announce", func(w http.ResponseWriter, r *http.Request) {
-			var req struct {
-				Text string `json:"text"`
-			}
-			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
-				chatserver.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-				return
-			}
-			m, err := chat.Announce(req.Text)
-			switch {
-			case errors.Is(err, chatserver.ErrEmptyText):
-				chatserver.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-			case err != nil:
-				chatserver.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-			default:
-				chatserver.WriteJSON(w, http.StatusOK, m)
-			}
-		})
+		r.Get("/health", chat.ServeHealth)
+		r.Get("/messages", chat.ServeMessages)
+		r.Post("/announce", chat.ServeAnnounce)
 	})
 
 	return chat.Serve(ctx, ln, r)

@@ -11,8 +11,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,30 +31,9 @@ func run(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slo
 	}
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/health", func(w http.ResponseWriter, _ *http.Request) {
-		chatserver.WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "clients": chat.Clients()})
-	})
-	mux.HandleFunc("GET /api/messages", func(w http.ResponseWriter, _ *http.Request) {
-		chatserver.WriteJSON(w, http.StatusOK, chat.Recent())
-	})
-	mux.HandleFunc("POST /api/announce", func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Text string `json:"text"`
-		}
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
-			chatserver.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-			return
-		}
-		m, err := chat.Announce(req.Text)
-		switch {
-		case errors.Is(err, chatserver.ErrEmptyText):
-			chatserver.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
-		case err != nil:
-			chatserver.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
-		default:
-			chatserver.WriteJSON(w, http.StatusOK, m)
-		}
-	})
+	mux.HandleFunc("GET /api/health", chat.ServeHealth)
+	mux.HandleFunc("GET /api/messages", chat.ServeMessages)
+	mux.HandleFunc("POST /api/announce", chat.ServeAnnounce)
 
 	// siokit in front of the mux: the Socket.IO path and the chat page.
 	handler := siohttp.Middleware(app.New(chat, &app.Options{Static: static}), mux)

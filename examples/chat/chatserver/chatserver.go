@@ -228,3 +228,37 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// The REST routes of the examples, as net/http handlers (the chi and
+// net/http examples mount them; the others show their framework's own).
+
+// ServeHealth answers GET /api/health: {"status":"ok","clients":N}.
+func (c *Chat) ServeHealth(w http.ResponseWriter, _ *http.Request) {
+	WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "clients": c.Clients()})
+}
+
+// ServeMessages answers GET /api/messages with the recent messages.
+func (c *Chat) ServeMessages(w http.ResponseWriter, _ *http.Request) {
+	WriteJSON(w, http.StatusOK, c.Recent())
+}
+
+// ServeAnnounce answers POST /api/announce {"text":...}: the announcement
+// sent to everyone, 400 for a bad body or an empty text.
+func (c *Chat) ServeAnnounce(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Text string `json:"text"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&req); err != nil {
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	m, err := c.Announce(req.Text)
+	switch {
+	case errors.Is(err, ErrEmptyText):
+		WriteJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+	case err != nil:
+		WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+	default:
+		WriteJSON(w, http.StatusOK, m)
+	}
+}
