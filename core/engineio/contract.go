@@ -58,8 +58,11 @@ type ResponseWriter interface {
 // returns when it does) or on another goroutine after Upgrade returns:
 // siohttp starts one so that net/http releases its per-request state, and
 // fasthttp adapters call fn from the hijack handler. fn owns the connection
-// until it returns, then the adapter closes it. Cross-origin checks have been done by the engine when
-// Upgrade is called, so adapters must accept any Origin.
+// until it returns, then the adapter closes it: once fn has returned, the
+// engine makes no call on the connection but Close, which may come from any
+// goroutine at any time, so Close must stay safe to call after the adapter
+// has closed the connection. Cross-origin checks have been done by the
+// engine when Upgrade is called, so adapters must accept any Origin.
 //
 // An adapter that cannot upgrade this request returns, having written
 // nothing, an error for which errors.Is(err, ErrUpgradeNotSupported) holds;

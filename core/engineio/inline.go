@@ -69,7 +69,9 @@ func (c *Session) runInline(fn func(), gen uint64) bool {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.handoff.Stop()
+	// The timer is not stopped: the next continuation's Reset moves it, and
+	// if it fires first, handOff finds no continuation and does nothing.
+	// Stopping it each time cost a timer-heap update per message.
 	if c.readerGen != gen {
 		return false
 	}
@@ -136,7 +138,7 @@ func (c *Session) handOff() {
 	if len(c.queue) > 0 {
 		c.startWriterLocked()
 	}
-	if c.closed {
+	if c.closed.Load() {
 		c.mu.Unlock()
 		return // nothing more to read
 	}
@@ -162,7 +164,7 @@ func (c *Session) substitute(ws WebSocketConn, gen uint64) {
 func (c *Session) beginSubstituteRead() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
+	if c.closed.Load() {
 		return false
 	}
 	c.subReading = true
@@ -184,7 +186,7 @@ func (c *Session) endSubstituteRead() {
 // the session closes (false).
 func (c *Session) awaitReader() (uint64, bool) {
 	c.mu.Lock()
-	if c.closed {
+	if c.closed.Load() {
 		c.mu.Unlock()
 		return 0, false
 	}

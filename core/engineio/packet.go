@@ -38,6 +38,20 @@ type Packet struct {
 	Type   PacketType
 	Data   []byte
 	Binary bool
+
+	// frame, when set, is the packet's whole WebSocket message: the type
+	// digit, then Data (see MessageFrame).
+	frame []byte
+}
+
+// MessageFrame returns a text message packet whose Data is frame[1:]: the
+// caller builds the message with one byte of room in front, which
+// MessageFrame fills with the packet type, so that the WebSocket transport
+// writes frame as one message, as it is. frame must not change afterwards;
+// it may be sent to many sessions.
+func MessageFrame(frame []byte) Packet {
+	frame[0] = '0' + byte(PacketMessage)
+	return Packet{Type: PacketMessage, Data: frame[1:], frame: frame}
 }
 
 // recordSeparator joins packets in a long-polling payload.

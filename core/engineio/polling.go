@@ -10,6 +10,9 @@ import (
 
 var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
+// postOK is the body of a POST's answer; adapters only read it.
+var postOK = []byte("ok")
+
 // poll answers a long-polling GET: at once with what is queued, or when a
 // packet is queued, the session closes or the client goes away.
 func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
@@ -26,7 +29,7 @@ func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
 		return badRequest(CodeBadRequest)
 	}
 	c.polling = true
-	for len(c.queue) == 0 && !c.closed && !c.upgrading && c.transport == TransportPolling {
+	for len(c.queue) == 0 && !c.closed.Load() && !c.upgrading && c.transport == TransportPolling {
 		c.mu.Unlock()
 		select {
 		case <-c.notify:
@@ -37,7 +40,7 @@ func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
 		c.mu.Lock()
 	}
 	var packets []Packet
-	if (c.upgrading || c.transport != TransportPolling) && !c.closed {
+	if (c.upgrading || c.transport != TransportPolling) && !c.closed.Load() {
 		// The client is switching to WebSocket: release its poll with a noop
 		// and keep the queue for the new transport.
 		packets = []Packet{{Type: PacketNoop}}
@@ -50,7 +53,7 @@ func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
 	// packet in the same payload, so it would see the close first (and
 	// reconnect instead of seeing a DISCONNECT). The session lingers for
 	// the client's next poll.
-	closeNext := c.closed && len(packets) > 1 && packets[len(packets)-1].Type == PacketClose
+	closeNext := c.closed.Load() && len(packets) > 1 && packets[len(packets)-1].Type == PacketClose
 	if closeNext {
 		c.queue = packets[len(packets)-1:]
 		packets = packets[:len(packets)-1]
@@ -133,6 +136,6 @@ func (c *Session) post(w ResponseWriter, r Request) *RequestError {
 	c.srv.setCORS(w, r)
 	w.SetHeader("Content-Type", "text/html")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write([]byte("ok"))
+	_, _ = w.Write(postOK)
 	return nil
 }

@@ -115,11 +115,11 @@ func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 		// Mounted on every path: what is not under ours is not for us.
 		return &RequestError{Status: http.StatusNotFound, Code: CodeBadRequest, Message: "Not Found"}
 	}
-	q, err := url.ParseQuery(r.RawQuery())
-	if err != nil {
+	q, ok := scanQuery(r.RawQuery())
+	if !ok {
 		return badRequest(CodeBadRequest)
 	}
-	transport := q.Get("transport")
+	transport := q.transport
 	if transport != TransportPolling && transport != TransportWebSocket || !s.opts.allows(transport) {
 		return badRequest(CodeUnknownTransport)
 	}
@@ -135,10 +135,10 @@ func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	if q.Get("EIO") != "4" {
+	if q.eio != "4" {
 		return badRequest(CodeUnsupportedProtocol)
 	}
-	sid := q.Get("sid")
+	sid := q.sid
 	isWS := transport == TransportWebSocket
 	if isWS && !strings.EqualFold(r.Header("Upgrade"), "websocket") {
 		return badRequest(CodeBadRequest)
@@ -147,7 +147,7 @@ func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 		if r.Method() != http.MethodGet {
 			return badRequest(CodeBadHandshakeMethod)
 		}
-		return s.handshake(w, r, q, transport)
+		return s.handshake(w, r, transport)
 	}
 	sess := s.Session(sid)
 	if sess == nil {
@@ -182,7 +182,7 @@ func (s *Server) writeError(w ResponseWriter, r Request, e *RequestError) {
 }
 
 // handshake opens a session over the requested transport.
-func (s *Server) handshake(w ResponseWriter, r Request, q url.Values, transport string) *RequestError {
+func (s *Server) handshake(w ResponseWriter, r Request, transport string) *RequestError {
 	if s.opts.AllowRequest != nil {
 		if err := s.opts.AllowRequest(r); err != nil {
 			return &RequestError{Status: http.StatusForbidden, Code: CodeForbidden, Message: err.Error()}
@@ -194,6 +194,10 @@ func (s *Server) handshake(w ResponseWriter, r Request, q url.Values, transport 
 		if up, ok = r.(Upgrader); !ok {
 			return badRequest(CodeBadRequest)
 		}
+	}
+	q, err := url.ParseQuery(r.RawQuery()) // valid: scanQuery accepted it
+	if err != nil {
+		return badRequest(CodeBadRequest)
 	}
 	sess, e := s.newSession(r, q, transport)
 	if e != nil {
@@ -231,7 +235,7 @@ func (s *Server) handshake(w ResponseWriter, r Request, q url.Values, transport 
 			return
 		}
 		sess.mu.Lock()
-		unattached := !sess.closed && !sess.started && sess.ws == nil
+		unattached := !sess.closed.Load() && !sess.started && sess.ws == nil
 		sess.mu.Unlock()
 		if unattached {
 			sess.close(ReasonTransportError, false)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,7 +35,7 @@ type Session struct {
 	mu          sync.Mutex
 	transport   string
 	started     bool
-	closed      bool
+	closed      atomic.Bool // set under mu; isClosed reads it without
 	queue       []Packet
 	queuedBytes int64
 	notify      chan struct{} // wakes the pending poll
@@ -111,7 +112,7 @@ func (c *Session) SendPackets(ps []Packet, volatile bool) error {
 		size += int64(len(p.Data))
 	}
 	c.mu.Lock()
-	if c.closed {
+	if c.closed.Load() {
 		c.mu.Unlock()
 		return ErrSessionClosed
 	}
@@ -170,12 +171,18 @@ func (c *Session) startWriterLocked() {
 		c.srv.writerWakes.Add(1)
 		go c.writer()
 	case c.writerIdle:
-		c.writerIdle = false
 		c.srv.writerWakes.Add(1)
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
+		c.wakeIdleWriterLocked()
+	}
+}
+
+// wakeIdleWriterLocked wakes the writer waiting for work: to write what was
+// queued, or to end when the session has closed. Caller holds c.mu.
+func (c *Session) wakeIdleWriterLocked() {
+	c.writerIdle = false
+	select {
+	case c.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -197,11 +204,11 @@ func (c *Session) Close() error {
 // close ends the session once. tell sends the client a close packet first.
 func (c *Session) close(reason string, tell bool) {
 	c.mu.Lock()
-	if c.closed {
+	if c.closed.Load() {
 		c.mu.Unlock()
 		return
 	}
-	c.closed = true
+	c.closed.Store(true)
 	c.closeReason = reason
 	started := c.started
 	// A close packet for a polling client with no poll pending waits for
@@ -224,11 +231,7 @@ func (c *Session) close(reason string, tell bool) {
 		c.ws.Close() // also unblocks a writer stuck on a peer that does not read
 		c.queue, c.queuedBytes, c.spare = nil, 0, nil
 		if c.writerIdle { // it ends now, rather than when its linger runs out
-			c.writerIdle = false
-			select {
-			case c.wake <- struct{}{}:
-			default:
-			}
+			c.wakeIdleWriterLocked()
 		}
 	default:
 		c.queue, c.queuedBytes = nil, 0 // nobody will read it
@@ -283,7 +286,7 @@ func (c *Session) recoverCallback(what string) {
 func (c *Session) startHeartbeat() {
 	c.mu.Lock()
 	c.started = true
-	if c.closed {
+	if c.closed.Load() {
 		reason := c.closeReason
 		c.mu.Unlock()
 		c.runOnClose(reason)
@@ -297,7 +300,7 @@ func (c *Session) startHeartbeat() {
 // unanswered.
 func (c *Session) onHeartbeat() {
 	c.mu.Lock()
-	if c.closed {
+	if c.closed.Load() {
 		c.mu.Unlock()
 		return
 	}
@@ -317,7 +320,7 @@ func (c *Session) onHeartbeat() {
 func (c *Session) onPong() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.pongPending || c.closed {
+	if !c.pongPending || c.closed.Load() {
 		return
 	}
 	c.pongPending = false
@@ -360,11 +363,8 @@ func (c *Session) deliver(p Packet) {
 	c.onMessage(p.Data, p.Binary)
 }
 
-func (c *Session) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
-}
+// isClosed reports whether the session has closed, without taking c.mu.
+func (c *Session) isClosed() bool { return c.closed.Load() }
 
 // appendOpen appends the open packet's JSON for this session.
 func (c *Session) appendOpen(dst []byte) []byte {

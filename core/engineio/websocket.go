@@ -37,7 +37,7 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 		return
 	}
 	c.mu.Lock()
-	if c.closed {
+	if c.closed.Load() {
 		// Closed by the server between the handshake and now: the queue
 		// ends with the close packet, which the client still gets.
 		var q []Packet
@@ -75,7 +75,7 @@ func (c *Session) upgrade(w ResponseWriter, r Request) *RequestError {
 		return badRequest(CodeBadRequest)
 	}
 	c.mu.Lock()
-	busy := c.closed || c.transport != TransportPolling || c.probe != nil
+	busy := c.closed.Load() || c.transport != TransportPolling || c.probe != nil
 	c.mu.Unlock()
 	probe := c.serveProbe
 	if busy {
@@ -102,7 +102,7 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	defer c.srv.wg.Done()
 	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
 	c.mu.Lock()
-	if c.closed || c.transport != TransportPolling || c.probe != nil {
+	if c.closed.Load() || c.transport != TransportPolling || c.probe != nil {
 		c.mu.Unlock()
 		return
 	}
@@ -143,7 +143,7 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 		return
 	}
 	c.mu.Lock()
-	if c.closed {
+	if c.closed.Load() {
 		c.mu.Unlock()
 		return
 	}
@@ -249,7 +249,7 @@ func (c *Session) writeLoop() {
 	for {
 		c.mu.Lock()
 		if len(c.queue) == 0 {
-			if c.closed {
+			if c.closed.Load() {
 				c.writerExitLocked()
 				c.mu.Unlock()
 				ws.Close()
@@ -276,7 +276,7 @@ func (c *Session) writeLoop() {
 			case <-idle.C:
 			}
 			c.mu.Lock()
-			if len(c.queue) == 0 && !c.closed && !worked {
+			if len(c.queue) == 0 && !c.closed.Load() && !worked {
 				c.writerDoneLocked(batch)
 				c.mu.Unlock()
 				return
@@ -338,8 +338,11 @@ func (c *Session) renewWriteDeadline(ws WebSocketConn) {
 
 // writePacket writes p as one WebSocket message without copying its data.
 func writePacket(ws WebSocketConn, p Packet) error {
-	if p.Binary {
+	switch {
+	case p.Binary:
 		return ws.WriteMessage(BinaryMessage, p.Data)
+	case p.frame != nil:
+		return ws.WriteMessage(TextMessage, p.frame)
 	}
 	w, err := ws.NextWriter(TextMessage)
 	if err != nil {
