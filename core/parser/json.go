@@ -231,10 +231,12 @@ func hasEscape(raw []byte) bool {
 
 // unquote decodes a JSON string the scanner has validated, exactly as
 // encoding/json does (invalid UTF-8 and lone surrogates become U+FFFD).
+// Only event names reach it unescaped (keyKind unquotes escaped keys alone),
+// so such a string comes from the names table.
 func unquote(raw []byte) string {
 	inner := raw[1 : len(raw)-1]
 	if !hasEscape(inner) && utf8.Valid(inner) {
-		return string(inner)
+		return internName(inner)
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
