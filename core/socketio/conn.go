@@ -142,15 +142,13 @@ func (c *conn) connect(p *parser.Packet) error {
 	plain := len(nsp.h.middlewares) == 0 && len(nsp.h.onConnect) == 0
 	nsp.h.mu.RUnlock()
 	if !plain {
-		s.enqueueFromReader(job{fn: s.runConnect})
+		s.enqueueFromReader(job{fn: s.runConnect}, s.startJobs)
 		return nil
 	}
 	// Nothing can refuse or delay it: confirm at once, with no goroutine —
 	// on a WebSocket reader as its continuation, so that the reader writes
 	// the answer itself; otherwise right here.
-	if s.push(job{fn: s.runConnect}) && !c.es.Inline(s.drain) {
-		s.drainJobs()
-	}
+	s.enqueueFromReader(job{fn: s.runConnect}, s.drainJobs)
 	return nil
 }
 

@@ -197,10 +197,8 @@ type emptyNS struct{}
 func (emptyNS) Helper() {}
 
 func events(n *Namespace) []string {
-	n.h.mu.RLock()
-	defer n.h.mu.RUnlock()
 	var out []string
-	for e := range n.h.events {
+	for e := range n.h.routes.Load().events {
 		out = append(out, e)
 	}
 	slices.Sort(out)
@@ -219,8 +217,8 @@ func TestRegister(t *testing.T) {
 	if got, want := events(n), []string{"chatMessage", "x", "été"}; !slices.Equal(got, want) {
 		t.Errorf("events %q, want %q", got, want)
 	}
-	if len(n.h.onConnect) != 1 || len(n.h.onDisconnect) != 1 || n.h.any == nil {
-		t.Errorf("connect %d, disconnect %d, any %v", len(n.h.onConnect), len(n.h.onDisconnect), n.h.any != nil)
+	if len(n.h.onConnect) != 1 || len(n.h.onDisconnect) != 1 || n.h.routes.Load().any == nil {
+		t.Errorf("connect %d, disconnect %d, any %v", len(n.h.onConnect), len(n.h.onDisconnect), n.h.routes.Load().any != nil)
 	}
 	_ = n.h.onConnect[0](nil)
 	n.h.onDisconnect[0](nil, "x")

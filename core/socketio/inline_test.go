@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -194,7 +195,36 @@ func TestClientLeavesDuringBlockedHandler(t *testing.T) {
 			t.Fatalf("no %q", want)
 		}
 	}
+	c.conn.checkReleased(t, handoffSettle)
 }
 
 // handoffSettle is comfortably longer than the engine's hand-off delay.
 const handoffSettle = 10 * time.Millisecond
+
+// TestConnectionReleasedWhileWriting checks the engineio.Upgrader contract
+// when a connection closes under a busy writer: the upgrade callback returns
+// only once the writer has stopped, so the engine calls nothing but Close on
+// the connection afterwards (fasthttp recycles its wrapper then).
+func TestConnectionReleasedWhileWriting(t *testing.T) {
+	srv := newTestServer(t)
+	c := &memClient{t: t, msgs: make(chan string, 1024)}
+	c.conn = newMemConn(func(_ int, parts [][]byte) {
+		data := string(bytes.Join(parts, nil))
+		if strings.HasPrefix(data, "42") {
+			time.Sleep(time.Millisecond) // a slow peer
+		}
+		if strings.HasPrefix(data, "4") {
+			c.msgs <- data[1:]
+		}
+	})
+	serveMem(srv, c.conn)
+	s := c.connect(srv)
+	for i := range 200 {
+		must(t, s.Emit("n", i))
+	}
+	if got := c.next(); got != `2["n",0]` {
+		t.Fatalf("got %q", got)
+	}
+	_ = c.conn.Close()
+	c.conn.checkReleased(t, handoffSettle)
+}

@@ -331,8 +331,9 @@ func (m *InMemoryManager) Close() error {
 // the text header, then one binary message per attachment.
 func encodeFrames(p *parser.Packet) []engineio.Packet {
 	frames := make([]engineio.Packet, 1+len(p.Attachments))
-	head := make([]byte, 0, len(p.Data)+len(p.Namespace)+24)
-	frames[0] = engineio.Packet{Type: engineio.PacketMessage, Data: p.Append(head)}
+	// One byte of room for the Engine.IO packet type (engineio.MessageFrame).
+	head := make([]byte, 1, 1+len(p.Data)+len(p.Namespace)+24)
+	frames[0] = engineio.MessageFrame(p.Append(head))
 	for i, a := range p.Attachments {
 		frames[1+i] = engineio.Packet{Type: engineio.PacketMessage, Data: a, Binary: true}
 	}
@@ -344,7 +345,9 @@ func encodeFrames(p *parser.Packet) []engineio.Packet {
 // share the bytes, so a packet without attachments costs one buffer.
 func framePacket(p *parser.Packet, encode func(dst []byte) ([]byte, [][]byte, error)) ([]engineio.Packet, error) {
 	f := new(frame)
-	head := p.Append(f.room[:0])
+	// The first byte is room for the Engine.IO packet type
+	// (engineio.MessageFrame).
+	head := p.Append(f.room[:1])
 	buf, atts, err := encode(head)
 	if err != nil {
 		return nil, err
@@ -353,7 +356,7 @@ func framePacket(p *parser.Packet, encode func(dst []byte) ([]byte, [][]byte, er
 	if len(atts) > 0 {
 		return encodeFrames(p), nil // the header counts the attachments
 	}
-	f.msg[0] = engineio.Packet{Type: engineio.PacketMessage, Data: buf}
+	f.msg[0] = engineio.MessageFrame(buf)
 	return f.msg[:], nil
 }
 
@@ -361,5 +364,5 @@ func framePacket(p *parser.Packet, encode func(dst []byte) ([]byte, [][]byte, er
 // allocated as one.
 type frame struct {
 	msg  [1]engineio.Packet
-	room [128]byte
+	room [129]byte
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,11 @@ type memConn struct {
 	once   sync.Once
 	out    func(typ int, parts [][]byte)
 	w      memWriter // reused: the engine writes one message at a time
+
+	// The engineio.Upgrader contract: once the upgrade callback has
+	// returned (served is closed), the engine calls nothing but Close.
+	served chan struct{}
+	late   atomic.Int32 // calls made after that
 }
 
 type memFrame struct {
@@ -39,10 +45,36 @@ type memFrame struct {
 var errMemClosed = errors.New("memconn: closed")
 
 func newMemConn(out func(typ int, parts [][]byte)) *memConn {
-	return &memConn{in: make(chan memFrame, 256), closed: make(chan struct{}), out: out}
+	return &memConn{in: make(chan memFrame, 256), closed: make(chan struct{}), out: out, served: make(chan struct{})}
+}
+
+// use notes a call other than Close, counting it if the engine has let go
+// of the connection.
+func (c *memConn) use() {
+	select {
+	case <-c.served:
+		c.late.Add(1)
+	default:
+	}
+}
+
+// checkReleased waits for the upgrade callback to return, then fails t if
+// the engine called anything but Close on the connection afterwards.
+func (c *memConn) checkReleased(t testing.TB, settle time.Duration) {
+	t.Helper()
+	select {
+	case <-c.served:
+	case <-time.After(5 * time.Second):
+		t.Fatal("memconn: the upgrade callback did not return")
+	}
+	time.Sleep(settle)
+	if n := c.late.Load(); n > 0 {
+		t.Errorf("memconn: %d calls on the connection after the upgrade callback returned", n)
+	}
 }
 
 func (c *memConn) NextReader() (int, io.Reader, error) {
+	c.use()
 	select {
 	case f := <-c.in:
 		return f.typ, bytes.NewReader(f.data), nil
@@ -70,6 +102,7 @@ func (w *memWriter) Close() error {
 }
 
 func (c *memConn) NextWriter(typ int) (io.WriteCloser, error) {
+	c.use()
 	select {
 	case <-c.closed:
 		return nil, errMemClosed
@@ -80,19 +113,25 @@ func (c *memConn) NextWriter(typ int) (io.WriteCloser, error) {
 }
 
 func (c *memConn) WriteMessage(typ int, data []byte) error {
+	c.use()
 	select {
 	case <-c.closed:
 		return errMemClosed
 	default:
 	}
-	c.out(typ, [][]byte{data})
+	// The writer's parts slice is reused: the engine writes one message at
+	// a time.
+	c.w.parts = append(c.w.parts[:0], data)
+	c.out(typ, c.w.parts)
+	clear(c.w.parts)
+	c.w.parts = c.w.parts[:0]
 	return nil
 }
 
-func (c *memConn) WriteControl(int, []byte, time.Time) error { return nil }
-func (c *memConn) SetReadLimit(int64)                        {}
-func (c *memConn) SetReadDeadline(time.Time) error           { return nil }
-func (c *memConn) SetWriteDeadline(time.Time) error          { return nil }
+func (c *memConn) WriteControl(int, []byte, time.Time) error { c.use(); return nil }
+func (c *memConn) SetReadLimit(int64)                        { c.use() }
+func (c *memConn) SetReadDeadline(time.Time) error           { c.use(); return nil }
+func (c *memConn) SetWriteDeadline(time.Time) error          { c.use(); return nil }
 
 func (c *memConn) Close() error {
 	c.once.Do(func() { close(c.closed) })
@@ -125,6 +164,7 @@ func (r *memRequest) RemoteAddr() string   { return "127.0.0.1:1" }
 func (r *memRequest) Body() io.Reader      { return http.NoBody }
 func (r *memRequest) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketConn)) error {
 	fn(r.conn)
+	close(r.conn.served)
 	return nil
 }
 

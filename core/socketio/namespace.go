@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"sync"
 	"sync/atomic"
@@ -13,17 +14,51 @@ import (
 // handlers is a namespace's set of callbacks. Child namespaces of a dynamic
 // parent share the parent's set.
 type handlers struct {
+	// routes is read for every event without a lock; On and OnAny replace
+	// it with an updated copy, under mu.
+	routes atomic.Pointer[eventRoutes]
+
 	mu           sync.RWMutex
-	events       map[string]*handler
-	any          *handler
 	onConnect    []func(*Socket) error
 	onDisconnect []func(*Socket, string)
 	middlewares  []func(*Socket) error
 	serverEvents map[string]*handler
 }
 
+// eventRoutes maps event names to their handlers; a published one is never
+// changed.
+type eventRoutes struct {
+	events map[string]*handler
+	any    *handler // the catch-all
+}
+
+// route returns the handler of an event: its own, else the catch-all, else nil.
+func (r *eventRoutes) route(event string) *handler {
+	if h := r.events[event]; h != nil {
+		return h
+	}
+	return r.any
+}
+
 func newHandlers() *handlers {
-	return &handlers{events: make(map[string]*handler), serverEvents: make(map[string]*handler)}
+	h := &handlers{serverEvents: make(map[string]*handler)}
+	h.routes.Store(&eventRoutes{events: map[string]*handler{}})
+	return h
+}
+
+// setRoute publishes a copy of the routes with event's handler set to h, or
+// the catch-all when catchAll is true.
+func (hs *handlers) setRoute(event string, h *handler, catchAll bool) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	old := hs.routes.Load()
+	r := &eventRoutes{events: maps.Clone(old.events), any: old.any}
+	if catchAll {
+		r.any = h
+	} else {
+		r.events[event] = h
+	}
+	hs.routes.Store(r)
 }
 
 // Namespace is a communication channel multiplexed over the connections: it
@@ -79,9 +114,7 @@ func (n *Namespace) On(event string, handler any) error {
 	if err != nil {
 		return fmt.Errorf("socketio: On(%q): %w", event, err)
 	}
-	n.h.mu.Lock()
-	n.h.events[event] = h
-	n.h.mu.Unlock()
+	n.h.setRoute(event, h, false)
 	return nil
 }
 
@@ -95,9 +128,7 @@ func (n *Namespace) OnAny(handler any) error {
 	if err != nil {
 		return fmt.Errorf("socketio: OnAny: %w", err)
 	}
-	n.h.mu.Lock()
-	n.h.any = h
-	n.h.mu.Unlock()
+	n.h.setRoute("", h, true)
 	return nil
 }
 

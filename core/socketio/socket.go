@@ -63,12 +63,14 @@ type Socket struct {
 
 	mu       sync.Mutex
 	state    socketState
-	accepted bool                // the connection was confirmed (it may have ended since)
+	accepted atomic.Bool         // the connection was confirmed (it may have ended since)
 	held     [][]engineio.Packet // emits made while connecting
 	acks     map[uint64]func(*Response)
 	data     map[string]any
 
-	packetMiddlewares []func(*Socket, string, []json.RawMessage) error
+	// packetMiddlewares is read for every event without a lock; Use
+	// replaces it with a longer copy, under mu.
+	packetMiddlewares atomic.Pointer[[]func(*Socket, string, []json.RawMessage) error]
 	outgoing          []func(event string, args []any)
 	hasOutgoing       atomic.Bool
 
@@ -324,8 +326,12 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 // the client sends. Returning an error drops the event (the error is logged).
 func (s *Socket) Use(fn func(s *Socket, event string, args []json.RawMessage) error) {
 	s.mu.Lock()
-	s.packetMiddlewares = append(s.packetMiddlewares, fn)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	mws := []func(*Socket, string, []json.RawMessage) error{fn}
+	if old := s.packetMiddlewares.Load(); old != nil {
+		mws = append(slices.Clone(*old), fn)
+	}
+	s.packetMiddlewares.Store(&mws)
 }
 
 // Join puts the socket in rooms.
@@ -443,12 +449,11 @@ func (s *Socket) enqueue(fn func()) {
 // enqueueFromReader is enqueue for the message callback: when the socket
 // has no earlier work, its jobs run on the connection's reader right after
 // the message (see engineio.Session.Inline), with no goroutine hand-off.
-func (s *Socket) enqueueFromReader(j job) {
-	if !s.push(j) {
-		return
-	}
-	if !s.conn.es.Inline(s.drain) {
-		s.startJobs()
+// Off a WebSocket reader, run starts them instead: s.startJobs on a
+// goroutine, or s.drainJobs right here.
+func (s *Socket) enqueueFromReader(j job, run func()) {
+	if s.push(j) && !s.conn.es.Inline(s.drain) {
+		run()
 	}
 }
 
@@ -626,7 +631,7 @@ func (s *Socket) accept() {
 		return
 	}
 	s.state = stateConnected
-	s.accepted = true
+	s.accepted.Store(true)
 	s.nsp.add(s)
 	payload := []byte(`{"sid":` + quote(s.id))
 	if s.pid != "" {
@@ -684,7 +689,7 @@ func (s *Socket) onEvent(p *parser.Packet) error {
 	if err != nil {
 		return err
 	}
-	s.enqueueFromReader(job{ev: &event{s: s, name: name, args: args, p: p}})
+	s.enqueueFromReader(job{ev: &event{s: s, name: name, args: args, p: p}}, s.startJobs)
 	return nil
 }
 
@@ -694,12 +699,12 @@ func (s *Socket) dispatch(ev *event) {
 	// if it has left since (a client that emits then disconnects at once);
 	// those of a refused connection are not.
 	name, args, p := ev.name, ev.args, ev.p
-	s.mu.Lock()
-	accepted := s.accepted
-	mws := slices.Clone(s.packetMiddlewares)
-	s.mu.Unlock()
-	if !accepted {
+	if !s.accepted.Load() {
 		return
+	}
+	var mws []func(*Socket, string, []json.RawMessage) error
+	if m := s.packetMiddlewares.Load(); m != nil {
+		mws = *m
 	}
 	for _, mw := range mws {
 		if err := mw(s, name, args); err != nil {
@@ -707,13 +712,7 @@ func (s *Socket) dispatch(ev *event) {
 			return
 		}
 	}
-	h := s.nsp.h
-	h.mu.RLock()
-	fn := h.events[name]
-	if fn == nil {
-		fn = h.any
-	}
-	h.mu.RUnlock()
+	fn := s.nsp.h.routes.Load().route(name)
 	if fn == nil {
 		return
 	}

@@ -101,9 +101,9 @@ func TestBroadcastSharesBytes(t *testing.T) {
 	for range n {
 		c := &memClient{t: t, msgs: make(chan string, 16)}
 		c.conn = newMemConn(func(typ int, parts [][]byte) {
-			if len(parts) == 2 && len(parts[1]) > 0 && strings.HasPrefix(string(parts[1]), `2["b"`) {
+			if len(parts) == 1 && strings.HasPrefix(string(parts[0]), `42["b"`) {
 				mu.Lock()
-				seen[&parts[1][0]]++
+				seen[&parts[0][0]]++
 				mu.Unlock()
 				got <- struct{}{}
 				return
