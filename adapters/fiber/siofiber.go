@@ -257,7 +257,7 @@ func (q *request) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketC
 	}
 	err := upgrader.Upgrade(q.rc, func(conn *websocket.Conn) {
 		c := newWSConn(conn)
-		defer c.finish()
+		defer func() { _ = c.Close() }()
 		fn(c)
 	})
 	if err != nil {
@@ -267,133 +267,33 @@ func (q *request) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketC
 }
 
 // wsConn is fasthttp/websocket's *Conn (which has engineio.WebSocketConn's
-// method set) made safe for fasthttp's hijack life cycle:
+// method set) with a Close that reaches the network connection: fasthttp's
+// hijacked connection ignores Close until the hijack handler returns, so a
+// read blocked in the engine's loop would never end.
 //
-//   - fasthttp's hijacked connection ignores Close until the hijack handler
-//     returns, so a read blocked in the engine's loop would never end; Close
-//     here closes the network connection under it.
-//   - When the hijack handler returns, fasthttp recycles its connection
-//     wrapper; an engine goroutine that outlives fn (a writer finishing)
-//     must not touch it then. finish marks the conn done under the write
-//     lock, and every method checks that under the read lock.
+// When the hijack handler returns, fasthttp recycles its connection wrapper.
+// Nothing touches it then: the engine makes no call on the connection once
+// fn has returned but Close (the engineio.Upgrader contract), and Close uses
+// the network connection itself.
 type wsConn struct {
-	c    *websocket.Conn
-	raw  net.Conn // the network connection under fasthttp's wrapper
-	mu   sync.RWMutex
-	done bool
-	w    wsWriter // reused: the engine writes one message at a time
+	*websocket.Conn
+	raw net.Conn // the network connection under fasthttp's wrapper
 }
 
-func newWSConn(c *websocket.Conn) *wsConn {
+func newWSConn(c *websocket.Conn) wsConn {
 	raw := c.NetConn()
 	if u, ok := raw.(interface{ UnsafeConn() net.Conn }); ok {
 		raw = u.UnsafeConn()
 	}
-	return &wsConn{c: c, raw: raw}
-}
-
-// finish closes the connection and waits for the calls in progress.
-func (w *wsConn) finish() {
-	_ = w.raw.Close()
-	w.mu.Lock()
-	w.done = true
-	w.mu.Unlock()
-}
-
-// use read-locks w and reports whether it is still live; if so the caller
-// unlocks.
-func (w *wsConn) use() bool {
-	w.mu.RLock()
-	if w.done {
-		w.mu.RUnlock()
-		return false
-	}
-	return true
-}
-
-func (w *wsConn) NextReader() (int, io.Reader, error) {
-	if !w.use() {
-		return 0, nil, net.ErrClosed
-	}
-	defer w.mu.RUnlock()
-	return w.c.NextReader()
-}
-
-func (w *wsConn) NextWriter(messageType int) (io.WriteCloser, error) {
-	if !w.use() {
-		return nil, net.ErrClosed
-	}
-	defer w.mu.RUnlock()
-	mw, err := w.c.NextWriter(messageType)
-	if err != nil {
-		return nil, err
-	}
-	w.w = wsWriter{w: w, mw: mw}
-	return &w.w, nil
-}
-
-func (w *wsConn) WriteMessage(messageType int, data []byte) error {
-	if !w.use() {
-		return net.ErrClosed
-	}
-	defer w.mu.RUnlock()
-	return w.c.WriteMessage(messageType, data)
-}
-
-func (w *wsConn) WriteControl(messageType int, data []byte, deadline time.Time) error {
-	if !w.use() {
-		return net.ErrClosed
-	}
-	defer w.mu.RUnlock()
-	return w.c.WriteControl(messageType, data, deadline)
-}
-
-func (w *wsConn) SetReadLimit(limit int64) { w.c.SetReadLimit(limit) }
-
-func (w *wsConn) SetReadDeadline(t time.Time) error {
-	if !w.use() {
-		return net.ErrClosed
-	}
-	defer w.mu.RUnlock()
-	return w.c.SetReadDeadline(t)
-}
-
-func (w *wsConn) SetWriteDeadline(t time.Time) error {
-	if !w.use() {
-		return net.ErrClosed
-	}
-	defer w.mu.RUnlock()
-	return w.c.SetWriteDeadline(t)
+	return wsConn{Conn: c, raw: raw}
 }
 
 // Close closes the network connection; a blocked read or write returns.
-func (w *wsConn) Close() error {
+func (w wsConn) Close() error {
 	if err := w.raw.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	return nil
-}
-
-// wsWriter is a message writer of a wsConn, checked the same way.
-type wsWriter struct {
-	w  *wsConn
-	mw io.WriteCloser
-}
-
-func (x *wsWriter) Write(p []byte) (int, error) {
-	if !x.w.use() {
-		return 0, net.ErrClosed
-	}
-	defer x.w.mu.RUnlock()
-	return x.mw.Write(p)
-}
-
-func (x *wsWriter) Close() error {
-	if !x.w.use() {
-		return net.ErrClosed
-	}
-	defer x.w.mu.RUnlock()
-	return x.mw.Close()
 }
 
 // response buffers the body in fasthttp's response, sent when the handler

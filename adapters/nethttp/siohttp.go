@@ -41,7 +41,8 @@ func Middleware(h engineio.Handler, next http.Handler) http.Handler {
 // Serve answers one request with h. Adapters of frameworks built on net/http
 // call it with their (w, r).
 func Serve(h engineio.Handler, w http.ResponseWriter, r *http.Request) {
-	h.ServeRequest(response{w}, &request{r: r, w: w})
+	q := &request{r: r, w: w} // the request and its response, in one allocation
+	h.ServeRequest(q, q)
 }
 
 // Unwrap returns the *http.Request behind a request handed to the engine by
@@ -57,7 +58,7 @@ func Unwrap(r engineio.Request) *http.Request {
 var (
 	_ engineio.Request        = (*request)(nil)
 	_ engineio.Upgrader       = (*request)(nil)
-	_ engineio.ResponseWriter = response{}
+	_ engineio.ResponseWriter = (*request)(nil)
 )
 
 type request struct {
@@ -134,8 +135,8 @@ func hijacker(w http.ResponseWriter) http.ResponseWriter {
 	}
 }
 
-type response struct{ w http.ResponseWriter }
+// The response side of a request.
 
-func (p response) SetHeader(name, value string) { p.w.Header().Set(name, value) }
-func (p response) WriteHeader(status int)       { p.w.WriteHeader(status) }
-func (p response) Write(b []byte) (int, error)  { return p.w.Write(b) }
+func (q *request) SetHeader(name, value string) { q.w.Header().Set(name, value) }
+func (q *request) WriteHeader(status int)       { q.w.WriteHeader(status) }
+func (q *request) Write(b []byte) (int, error)  { return q.w.Write(b) }
