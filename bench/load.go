@@ -28,9 +28,31 @@ type Result struct {
 type LoadConfig struct {
 	URL      string
 	Conns    int
-	Duration time.Duration
-	PID      int // server process, for the idle scenario's RSS
+	Duration time.Duration // measuring time
+	// Warmup runs the load this long before measuring starts, uncounted:
+	// servers reach their steady state (goroutine stacks grown, the
+	// collector paced, Node's code compiled) first.
+	Warmup time.Duration
+	PID    int // server process, for the idle scenario's RSS
 }
+
+// window is the measured part of a run: work started in [from, to) counts.
+type window struct{ from, to time.Time }
+
+func (cfg LoadConfig) window() window {
+	from := time.Now().Add(cfg.Warmup)
+	return window{from: from, to: from.Add(cfg.Duration)}
+}
+
+// counts reports whether work started at t is measured.
+func (w window) counts(t time.Time) bool { return !t.Before(w.from) }
+
+// running reports whether work may still start at t.
+func (w window) running(t time.Time) bool { return t.Before(w.to) }
+
+// rate is n per second of the measured time, which runs to now: work
+// started before w.to and finished after it counts, so its time does too.
+func (w window) rate(n int64) float64 { return float64(n) / time.Since(w.from).Seconds() }
 
 var scenarios = map[string]func(context.Context, LoadConfig) (Result, error){
 	"echo":      echoScenario,
@@ -46,13 +68,14 @@ func loadCmd(args []string) error {
 	sc := fs.String("scenario", "echo", "echo, broadcast, connect, idle or polling")
 	c := fs.Int("c", 0, "connections (0: the scenario's default)")
 	d := fs.Duration("duration", 10*time.Second, "measuring time")
+	warm := fs.Duration("warmup", time.Second, "load run before measuring starts, not counted")
 	pid := fs.Int("pid", 0, "server process id (idle scenario)")
 	_ = fs.Parse(args)
 	run, ok := scenarios[*sc]
 	if !ok {
 		return fmt.Errorf("unknown scenario %q", *sc)
 	}
-	cfg := LoadConfig{URL: *u, Conns: *c, Duration: *d, PID: *pid}
+	cfg := LoadConfig{URL: *u, Conns: *c, Duration: *d, Warmup: *warm, PID: *pid}
 	r, err := run(context.Background(), withDefaultConns(*sc, cfg))
 	if err != nil {
 		return err
@@ -147,8 +170,7 @@ func roundTrips(ctx context.Context, cfg LoadConfig, name string, dial func() (r
 		lat         latencies
 		wg          sync.WaitGroup
 	)
-	start := time.Now()
-	deadline := start.Add(cfg.Duration)
+	w := cfg.window()
 	for _, c := range conns {
 		wg.Add(1)
 		go func() {
@@ -156,7 +178,7 @@ func roundTrips(ctx context.Context, cfg LoadConfig, name string, dial func() (r
 			sender := c.(interface{ send([]byte) error })
 			samples := make([]time.Duration, 0, 4096)
 			msg := make([]byte, 0, 128)
-			for id := 1; time.Now().Before(deadline) && ctx.Err() == nil; id++ {
+			for id := 1; w.running(time.Now()) && ctx.Err() == nil; id++ {
 				idStr := strconv.Itoa(id)
 				msg = append(append(append(append(msg[:0], "42"...), idStr...), `["echo",`...), echoPayload...)
 				msg = append(msg, ']')
@@ -176,16 +198,17 @@ func roundTrips(ctx context.Context, cfg LoadConfig, name string, dial func() (r
 						break
 					}
 				}
-				samples = append(samples, time.Since(t0))
-				count.Add(1)
+				if w.counts(t0) {
+					samples = append(samples, time.Since(t0))
+					count.Add(1)
+				}
 			}
 			lat.add(samples)
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
 	p50, p99 := lat.percentiles()
-	return Result{Scenario: name, Value: float64(count.Load()) / elapsed.Seconds(), Unit: "acks/s",
+	return Result{Scenario: name, Value: w.rate(count.Load()), Unit: "acks/s",
 		P50: p50, P99: p99, Errors: errs.Load()}, nil
 }
 
@@ -217,8 +240,8 @@ func broadcastScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 		wg              sync.WaitGroup
 		measuring       atomic.Bool
 	)
-	start := time.Now()
-	deadline := start.Add(cfg.Duration)
+	w := cfg.window()
+	from := w.from.UnixNano()
 	measuring.Store(true)
 	prefix := []byte(`42["bcast",`)
 	for _, c := range receivers {
@@ -234,9 +257,13 @@ func broadcastScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 				if !bytes.HasPrefix(msg, prefix) {
 					continue
 				}
-				if t, err := strconv.ParseInt(string(msg[len(prefix):len(msg)-1]), 10, 64); err == nil {
-					samples = append(samples, time.Since(time.Unix(0, t)))
+				// Events carry their send time: those sent while warming
+				// up do not count.
+				t, err := strconv.ParseInt(string(msg[len(prefix):len(msg)-1]), 10, 64)
+				if err != nil || t < from {
+					continue
 				}
+				samples = append(samples, time.Since(time.Unix(0, t)))
 				delivered.Add(1)
 			}
 			lat.add(samples)
@@ -266,7 +293,7 @@ func broadcastScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 		}
 	}()
 	buf := make([]byte, 0, 64)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
+	for w.running(time.Now()) && ctx.Err() == nil {
 		select {
 		case <-tokens:
 		case <-time.After(2 * time.Second):
@@ -281,8 +308,8 @@ func broadcastScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 			break
 		}
 	}
-	elapsed := time.Since(start)
 	n := delivered.Load()
+	value := w.rate(n)
 	measuring.Store(false)
 	for _, c := range receivers {
 		c.close()
@@ -292,7 +319,7 @@ func broadcastScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 	<-senderDone
 	receivers = nil
 	_, p99 := lat.percentiles()
-	return Result{Scenario: "broadcast", Value: float64(n) / elapsed.Seconds(), Unit: "deliveries/s",
+	return Result{Scenario: "broadcast", Value: value, Unit: "deliveries/s",
 		P99: p99, Errors: errs.Load()}, nil
 }
 
@@ -304,32 +331,35 @@ func connectScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 		lat         latencies
 		wg          sync.WaitGroup
 	)
-	start := time.Now()
-	deadline := start.Add(cfg.Duration)
+	w := cfg.window()
 	for range cfg.Conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			samples := make([]time.Duration, 0, 1024)
-			for time.Now().Before(deadline) && ctx.Err() == nil {
+			for {
 				t0 := time.Now()
+				if !w.running(t0) || ctx.Err() != nil {
+					break
+				}
 				c, err := dialWS(cfg.URL)
 				if err != nil {
 					errs.Add(1)
 					time.Sleep(10 * time.Millisecond)
 					continue
 				}
-				samples = append(samples, time.Since(t0))
-				count.Add(1)
+				if w.counts(t0) {
+					samples = append(samples, time.Since(t0))
+					count.Add(1)
+				}
 				c.close()
 			}
 			lat.add(samples)
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
 	p50, p99 := lat.percentiles()
-	return Result{Scenario: "connect", Value: float64(count.Load()) / elapsed.Seconds(), Unit: "conns/s",
+	return Result{Scenario: "connect", Value: w.rate(count.Load()), Unit: "conns/s",
 		P50: p50, P99: p99, Errors: errs.Load()}, nil
 }
 

@@ -12,10 +12,10 @@ import (
 // min–max, p99 where measured, and the ratios to the Node server and to the
 // raw WebSocket ceiling. The table is built in memory and written to w at
 // once; the error is w's.
-func printTable(w io.Writer, names []string, specs []serverSpec, results map[string]map[string][]Result, rounds int, dur time.Duration) error {
+func printTable(w io.Writer, names []string, specs []serverSpec, results map[string]map[string][]Result, rounds int, dur, warm time.Duration) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nsiobench %s, %s/%s, %d CPUs, %d interleaved rounds of %v (medians, min–max)\n\n",
-		time.Now().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, onlineCPUs(), rounds, dur)
+	fmt.Fprintf(&b, "\nsiobench %s, %s/%s, %d CPUs, %d interleaved rounds of %v after %v of warm-up (medians, min–max)\n\n",
+		time.Now().Format("2006-01-02"), runtime.GOOS, runtime.GOARCH, onlineCPUs(), rounds, dur, warm)
 	fmt.Fprintln(&b, "| scenario | server | median | min–max | p99 | vs node | vs ceiling |")
 	fmt.Fprintln(&b, "|---|---|---:|---:|---:|---:|---:|")
 	for _, sc := range names {

@@ -25,8 +25,9 @@ type serverSpec struct {
 
 func runCmd(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
-	rounds := fs.Int("rounds", 3, "interleaved rounds")
+	rounds := fs.Int("rounds", 5, "interleaved rounds")
 	dur := fs.Duration("duration", 10*time.Second, "measuring time per scenario and server")
+	warm := fs.Duration("warmup", time.Second, "load run before each measurement, not counted")
 	scen := fs.String("scenarios", "echo,broadcast,connect,idle,polling", "scenarios to run")
 	servers := fs.String("servers", strings.Join(defaultServers(), ","), "servers to compare")
 	serverCPU := fs.String("server-cpu", "1", "CPU list the servers are pinned to (taskset), empty for none")
@@ -45,12 +46,15 @@ func runCmd(args []string) error {
 	results := map[string]map[string][]Result{} // scenario -> server -> rounds
 	ctx := context.Background()
 	for round := 1; round <= *rounds; round++ {
+		// Each round starts with the next server, so that none always runs
+		// right after the same one.
+		order := append(slices.Clone(specs[(round-1)%len(specs):]), specs[:(round-1)%len(specs)]...)
 		for _, sc := range names {
-			for _, spec := range specs {
+			for _, spec := range order {
 				if sc == "polling" && spec.name == "raw" {
 					continue // the ceiling speaks WebSocket only
 				}
-				r, err := measure(ctx, spec, sc, *dur)
+				r, err := measure(ctx, spec, sc, *dur, *warm)
 				if err != nil {
 					return fmt.Errorf("round %d, %s on %s: %w", round, sc, spec.name, err)
 				}
@@ -63,7 +67,7 @@ func runCmd(args []string) error {
 			}
 		}
 	}
-	return printTable(os.Stdout, names, specs, results, *rounds, *dur)
+	return printTable(os.Stdout, names, specs, results, *rounds, *dur, *warm)
 }
 
 func serverSpecs(names []string, cpu string) ([]serverSpec, error) {
@@ -108,7 +112,7 @@ func serverSpecs(names []string, cpu string) ([]serverSpec, error) {
 }
 
 // measure starts a fresh server, runs one scenario against it and stops it.
-func measure(ctx context.Context, spec serverSpec, sc string, dur time.Duration) (Result, error) {
+func measure(ctx context.Context, spec serverSpec, sc string, dur, warm time.Duration) (Result, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return Result{}, err
@@ -131,7 +135,7 @@ func measure(ctx context.Context, spec serverSpec, sc string, dur time.Duration)
 		// taskset execs the server, so the pid is the server's own.
 		pid = cmd.Process.Pid
 	}
-	cfg := withDefaultConns(sc, LoadConfig{URL: "http://" + addr, Duration: dur, PID: pid})
+	cfg := withDefaultConns(sc, LoadConfig{URL: "http://" + addr, Duration: dur, Warmup: warm, PID: pid})
 	return scenarios[sc](ctx, cfg)
 }
 
