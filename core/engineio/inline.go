@@ -75,7 +75,7 @@ func (c *Session) runInline(fn func(), gen uint64) bool {
 	if c.readerGen != gen {
 		return false
 	}
-	c.deferring = false
+	c.endDeferringLocked()
 	if woke && len(c.queue) > 0 {
 		// The continuation woke other sessions' writers (a broadcast):
 		// they go first, as they would have if this session's share had
@@ -88,6 +88,15 @@ func (c *Session) runInline(fn func(), gen uint64) bool {
 	}
 	c.writeInlineLocked()
 	return true
+}
+
+// endDeferringLocked records that no continuation holds the reader any
+// more, waking releaseConn. Caller holds c.mu.
+func (c *Session) endDeferringLocked() {
+	c.deferring = false
+	if c.writerGone != nil {
+		c.writerGone.Broadcast()
+	}
 }
 
 // runContinuation runs fn, recovering a panic.
@@ -134,7 +143,7 @@ func (c *Session) handOff() {
 		c.mu.Unlock()
 		return
 	}
-	c.deferring = false
+	c.endDeferringLocked()
 	if len(c.queue) > 0 {
 		c.startWriterLocked()
 	}

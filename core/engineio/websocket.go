@@ -65,7 +65,7 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 	c.mu.Unlock()
 	c.srv.started(c)
 	c.readLoop(ws, gen, true)
-	c.waitWriter()
+	c.releaseConn()
 }
 
 // upgrade answers a WebSocket request for a polling session: the probe.
@@ -161,7 +161,7 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	gen := c.readerGen
 	c.mu.Unlock()
 	c.readLoop(ws, gen, true)
-	c.waitWriter()
+	c.releaseConn()
 }
 
 // readLoop reads packets while this goroutine holds the reader role (with
@@ -376,17 +376,23 @@ func (c *Session) writerDoneLocked(batch []Packet) {
 	}
 }
 
-// waitWriter waits until no writer or substitute reader uses the
-// connection, so that the upgrade callback returns only when the connection
-// is no longer touched: the contract's "fn owns the connection until it
-// returns". The session is closed by then, which makes them end promptly.
-func (c *Session) waitWriter() {
+// releaseConn waits until nothing uses the connection (no writer, no
+// substitute reader inside a read, no continuation that could write what it
+// sent when it ends), then detaches it from the session, so that the upgrade
+// callback returns only when the connection is no longer touched: the
+// contract's "fn owns the connection until it returns". The session is
+// closed by then, which makes them end promptly; a continuation holds the
+// reader for at most handoffDelay before its sends go to the writer.
+func (c *Session) releaseConn() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.writerGone == nil {
 		c.writerGone = sync.NewCond(&c.mu)
 	}
-	for c.writing || c.subReading {
+	for c.writing || c.subReading || c.deferring {
 		c.writerGone.Wait()
 	}
+	// A continuation that ends later finds no connection to write on, and
+	// no writer can start.
+	c.ws = nil
 }

@@ -228,3 +228,47 @@ func TestConnectionReleasedWhileWriting(t *testing.T) {
 	_ = c.conn.Close()
 	c.conn.checkReleased(t, handoffSettle)
 }
+
+// TestConnectionReleasedUnderSubstituteContinuation checks the
+// engineio.Upgrader contract when the session closes while a handler runs on
+// a substitute reader: the connection's own goroutine, which has lost the
+// reader role, must not let go of the connection while that handler may
+// still write what it sent (here the DISCONNECT and close packet its
+// Disconnect queued), and what it sent must still go out.
+func TestConnectionReleasedUnderSubstituteContinuation(t *testing.T) {
+	srv := newTestServer(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	must(t, srv.On("hold", func() {
+		close(entered)
+		<-release
+	}))
+	c := dialMem(t, srv)
+	// On another namespace, so that it does not queue behind "hold".
+	must(t, srv.Of("/other").On("quit", func(s *Socket) {
+		s.Disconnect(true)
+		// The connection's own goroutine, released from "hold", ends
+		// its read loop now; the close packet goes out when this
+		// continuation ends or, after the hand-off delay, from the writer.
+		close(release)
+		select {
+		case <-c.conn.served:
+		case <-time.After(time.Second):
+		}
+	}))
+	c.connect(srv)
+	c.send("0/other,")
+	if got := c.next(); !strings.HasPrefix(got, "0/other,{") {
+		t.Fatalf("CONNECT answer %q", got)
+	}
+	c.send(`2["hold"]`)
+	<-entered
+	time.Sleep(3 * handoffSettle) // reading has passed to a substitute
+	c.send(`2/other,["quit"]`)
+	c.conn.checkReleased(t, handoffSettle)
+	// What the handler sent still reached the client before the end: a
+	// DISCONNECT for each namespace.
+	got := map[string]bool{c.next(): true, c.next(): true}
+	if !got["1"] || !got["1/other,"] {
+		t.Fatalf("got %v, want the DISCONNECTs of / and /other", got)
+	}
+}
