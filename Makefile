@@ -72,7 +72,7 @@ $(GOLANGCI_LINT):
 	GOWORK=off GOBIN=$(BIN)/.tmp go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	@mv $(BIN)/.tmp/golangci-lint $@
 
-# siobench flags for `make bench`, e.g. BENCH_ARGS='-rounds 5 -duration 20s -scenarios echo'.
+# siobench flags for `make bench`, e.g. BENCH_ARGS='-rounds 7 -duration 20s -scenarios echo'.
 BENCH_ARGS ?=
 
 bench: ## Compare siokit (siohttp, siofiber), the Node server and a raw WebSocket ceiling: interleaved rounds, a table of medians
