@@ -210,7 +210,13 @@ func (s *Server) handshake(w ResponseWriter, r Request, transport string) *Reque
 		buf := append(make([]byte, 0, 160), '0')
 		buf = sess.appendOpen(buf)
 		_, _ = w.Write(buf)
-		s.started(sess)
+		// Counted like a connection goroutine, so that a close callback
+		// started here comes before a Server.Close's Wait; a closing
+		// server closes the session itself, before it ever connected.
+		if s.enter() {
+			s.started(sess)
+			s.wg.Done()
+		}
 		return nil
 	}
 	s.setCookie(w, sess.id)

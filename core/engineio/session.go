@@ -210,7 +210,7 @@ func (c *Session) close(reason string, tell bool) {
 	}
 	c.closed.Store(true)
 	c.closeReason = reason
-	started := c.started
+	callback := c.started && c.countCloseCallbackLocked()
 	// A close packet for a polling client with no poll pending waits for
 	// its next poll; so does the noop that answers a client's own close
 	// when its poll and its close POST race each other.
@@ -246,24 +246,29 @@ func (c *Session) close(reason string, tell bool) {
 	if linger {
 		c.srv.linger(c)
 	}
-	if started {
+	if callback {
 		c.runOnClose(reason)
 	}
 }
 
-// runOnClose runs the close callback, if any, on its own goroutine once
-// the message being delivered (which may be the caller) has returned; no
-// message is delivered after it. The Add is made under the server's lock,
-// as in enter: a Server.Close that follows is then ordered after it (an Add
-// from zero must happen before a Wait; a handler may close its session at
-// any time).
-func (c *Session) runOnClose(reason string) {
+// countCloseCallbackLocked reports whether the session has a close
+// callback, and if so counts the goroutine that will run it in the
+// server's WaitGroup. Caller holds c.mu, having just closed the session (or
+// started a closed one): a Server.Close that meets the session later takes
+// c.mu to find it closed, so this Add is ordered before Close's Wait, even
+// when it comes from a goroutine the WaitGroup does not count (a timer).
+func (c *Session) countCloseCallbackLocked() bool {
 	if c.onClose == nil {
-		return
+		return false
 	}
-	c.srv.mu.RLock()
 	c.srv.wg.Add(1)
-	c.srv.mu.RUnlock()
+	return true
+}
+
+// runOnClose runs the close callback on its own goroutine, counted by
+// countCloseCallbackLocked, once the message being delivered (which may be
+// the caller) has returned; no message is delivered after it.
+func (c *Session) runOnClose(reason string) {
 	go func() {
 		defer c.srv.wg.Done()
 		c.recvMu.Lock()
@@ -288,8 +293,11 @@ func (c *Session) startHeartbeat() {
 	c.started = true
 	if c.closed.Load() {
 		reason := c.closeReason
+		callback := c.countCloseCallbackLocked()
 		c.mu.Unlock()
-		c.runOnClose(reason)
+		if callback {
+			c.runOnClose(reason)
+		}
 		return
 	}
 	c.heartbeat = time.AfterFunc(c.srv.opts.PingInterval, c.onHeartbeat)
