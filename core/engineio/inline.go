@@ -94,9 +94,7 @@ func (c *Session) runInline(fn func(), gen uint64) bool {
 // more, waking releaseConn. Caller holds c.mu.
 func (c *Session) endDeferringLocked() {
 	c.deferring = false
-	if c.writerGone != nil {
-		c.writerGone.Broadcast()
-	}
+	c.signalUnusedLocked()
 }
 
 // runContinuation runs fn, recovering a panic.
@@ -184,9 +182,7 @@ func (c *Session) beginSubstituteRead() bool {
 func (c *Session) endSubstituteRead() {
 	c.mu.Lock()
 	c.subReading = false
-	if c.writerGone != nil {
-		c.writerGone.Broadcast()
-	}
+	c.signalUnusedLocked()
 	c.mu.Unlock()
 }
 

@@ -49,7 +49,7 @@ type Session struct {
 	writing       bool          // a WebSocket writer goroutine exists (busy or idle)
 	writerIdle    bool          // it waits on wake for more work
 	wake          chan struct{} // wakes an idle writer
-	writerGone    *sync.Cond    // signalled when the writer, a substitute's read or a continuation ends (on mu)
+	connUnused    *sync.Cond    // signalled when the writer, a substitute's read or a continuation ends (on mu)
 	writer        func()        // c.writeLoop, made once
 	writerLingers bool          // the next writer serves a busy session
 	spare         []Packet      // the last drained batch's array, for the queue

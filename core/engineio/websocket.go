@@ -360,9 +360,7 @@ func writePacket(ws WebSocketConn, p Packet) error {
 // writerExitLocked records that the writer goroutine ends. Caller holds c.mu.
 func (c *Session) writerExitLocked() {
 	c.writing, c.writerIdle = false, false
-	if c.writerGone != nil {
-		c.writerGone.Broadcast()
-	}
+	c.signalUnusedLocked()
 }
 
 // writerDoneLocked ends an idle writer of an open session: it keeps the
@@ -376,6 +374,14 @@ func (c *Session) writerDoneLocked(batch []Packet) {
 	}
 }
 
+// signalUnusedLocked wakes releaseConn after one use of the connection
+// ended. Caller holds c.mu.
+func (c *Session) signalUnusedLocked() {
+	if c.connUnused != nil {
+		c.connUnused.Broadcast()
+	}
+}
+
 // releaseConn waits until nothing uses the connection (no writer, no
 // substitute reader inside a read, no continuation that could write what it
 // sent when it ends), then detaches it from the session, so that the upgrade
@@ -386,11 +392,11 @@ func (c *Session) writerDoneLocked(batch []Packet) {
 func (c *Session) releaseConn() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.writerGone == nil {
-		c.writerGone = sync.NewCond(&c.mu)
+	if c.connUnused == nil {
+		c.connUnused = sync.NewCond(&c.mu)
 	}
 	for c.writing || c.subReading || c.deferring {
-		c.writerGone.Wait()
+		c.connUnused.Wait()
 	}
 	// A continuation that ends later finds no connection to write on, and
 	// no writer can start.
