@@ -214,8 +214,8 @@ func (s *Server) handshake(w ResponseWriter, r Request, transport string) *Reque
 		// started here comes before a Server.Close's Wait; a closing
 		// server closes the session itself, before it ever connected.
 		if s.enter() {
+			defer s.wg.Done()
 			s.started(sess)
-			s.wg.Done()
 		}
 		return nil
 	}

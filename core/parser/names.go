@@ -23,13 +23,17 @@ var names struct {
 
 // internName returns b as a string, the table's copy when b is in it.
 func internName(b []byte) string {
+	var known map[string]string
 	if m := names.m.Load(); m != nil {
-		if s, ok := (*m)[string(b)]; ok {
-			return s
-		}
+		known = *m
+	}
+	if s, ok := known[string(b)]; ok {
+		return s
 	}
 	s := string(b)
-	if len(s) <= maxNameLen {
+	// Once the table is full, a new name costs no lock: a peer sending
+	// ever new names does not serialize every decoder on names.mu.
+	if len(s) <= maxNameLen && len(known) < maxNames {
 		addName(s)
 	}
 	return s

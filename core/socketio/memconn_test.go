@@ -113,19 +113,12 @@ func (c *memConn) NextWriter(typ int) (io.WriteCloser, error) {
 }
 
 func (c *memConn) WriteMessage(typ int, data []byte) error {
-	c.use()
-	select {
-	case <-c.closed:
-		return errMemClosed
-	default:
+	w, err := c.NextWriter(typ)
+	if err != nil {
+		return err
 	}
-	// The writer's parts slice is reused: the engine writes one message at
-	// a time.
-	c.w.parts = append(c.w.parts[:0], data)
-	c.out(typ, c.w.parts)
-	clear(c.w.parts)
-	c.w.parts = c.w.parts[:0]
-	return nil
+	_, _ = w.Write(data)
+	return w.Close()
 }
 
 func (c *memConn) WriteControl(int, []byte, time.Time) error { c.use(); return nil }

@@ -46,18 +46,13 @@ func newHandlers() *handlers {
 	return h
 }
 
-// setRoute publishes a copy of the routes with event's handler set to h, or
-// the catch-all when catchAll is true.
-func (hs *handlers) setRoute(event string, h *handler, catchAll bool) {
+// updateRoutes publishes a copy of the routes changed by set.
+func (hs *handlers) updateRoutes(set func(r *eventRoutes)) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
 	old := hs.routes.Load()
 	r := &eventRoutes{events: maps.Clone(old.events), any: old.any}
-	if catchAll {
-		r.any = h
-	} else {
-		r.events[event] = h
-	}
+	set(r)
 	hs.routes.Store(r)
 }
 
@@ -114,7 +109,7 @@ func (n *Namespace) On(event string, handler any) error {
 	if err != nil {
 		return fmt.Errorf("socketio: On(%q): %w", event, err)
 	}
-	n.h.setRoute(event, h, false)
+	n.h.updateRoutes(func(r *eventRoutes) { r.events[event] = h })
 	return nil
 }
 
@@ -128,7 +123,7 @@ func (n *Namespace) OnAny(handler any) error {
 	if err != nil {
 		return fmt.Errorf("socketio: OnAny: %w", err)
 	}
-	n.h.setRoute("", h, true)
+	n.h.updateRoutes(func(r *eventRoutes) { r.any = h })
 	return nil
 }
 

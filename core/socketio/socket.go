@@ -327,11 +327,17 @@ func (s *Socket) notifyOutgoing(p *parser.Packet) {
 func (s *Socket) Use(fn func(s *Socket, event string, args []json.RawMessage) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	mws := []func(*Socket, string, []json.RawMessage) error{fn}
-	if old := s.packetMiddlewares.Load(); old != nil {
-		mws = append(slices.Clone(*old), fn)
-	}
+	mws := append(slices.Clone(s.eventMiddlewares()), fn)
 	s.packetMiddlewares.Store(&mws)
+}
+
+// eventMiddlewares returns the middlewares added with Use; the slice is
+// shared and never changed.
+func (s *Socket) eventMiddlewares() []func(*Socket, string, []json.RawMessage) error {
+	if m := s.packetMiddlewares.Load(); m != nil {
+		return *m
+	}
+	return nil
 }
 
 // Join puts the socket in rooms.
@@ -702,11 +708,7 @@ func (s *Socket) dispatch(ev *event) {
 	if !s.accepted.Load() {
 		return
 	}
-	var mws []func(*Socket, string, []json.RawMessage) error
-	if m := s.packetMiddlewares.Load(); m != nil {
-		mws = *m
-	}
-	for _, mw := range mws {
+	for _, mw := range s.eventMiddlewares() {
 		if err := mw(s, name, args); err != nil {
 			s.nsp.server.log.Info("socketio: event refused by middleware", "sid", s.id, "event", name, "err", err)
 			return
