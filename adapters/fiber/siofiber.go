@@ -172,11 +172,11 @@ func Unwrap(r engineio.Request) *fiber.Ctx {
 }
 
 var (
-	_ engineio.Request        = (*request)(nil)
-	_ engineio.Upgrader       = (*request)(nil)
-	_ engineio.ResponseWriter = response{}
-	_ engineio.WebSocketConn  = (*websocket.Conn)(nil)
-	_ engineio.WebSocketConn  = (*wsConn)(nil)
+	_ engineio.Request          = (*request)(nil)
+	_ engineio.Upgrader         = (*request)(nil)
+	_ engineio.ResponseWriter   = response{}
+	_ engineio.RawWebSocketConn = (*websocket.Conn)(nil)
+	_ engineio.RawWebSocketConn = (*wsConn)(nil)
 )
 
 // request holds copies of what the engine reads; rc is read only during
@@ -269,7 +269,8 @@ func (q *request) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketC
 // wsConn is fasthttp/websocket's *Conn (which has engineio.WebSocketConn's
 // method set) with a Close that reaches the network connection: fasthttp's
 // hijacked connection ignores Close until the hijack handler returns, so a
-// read blocked in the engine's loop would never end.
+// read blocked in the engine's loop would never end. NetConn returns that
+// network connection too, so the engine's own writes skip the wrapper.
 //
 // When the hijack handler returns, fasthttp recycles its connection wrapper.
 // Nothing touches it then: the engine makes no call on the connection once
@@ -287,6 +288,10 @@ func newWSConn(c *websocket.Conn) wsConn {
 	}
 	return wsConn{Conn: c, raw: raw}
 }
+
+// NetConn returns the network connection, on which the engine writes its
+// frames itself (engineio.RawWebSocketConn).
+func (w wsConn) NetConn() net.Conn { return w.raw }
 
 // Close closes the network connection; a blocked read or write returns.
 func (w wsConn) Close() error {

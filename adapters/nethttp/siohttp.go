@@ -59,6 +59,8 @@ var (
 	_ engineio.Request        = (*request)(nil)
 	_ engineio.Upgrader       = (*request)(nil)
 	_ engineio.ResponseWriter = (*request)(nil)
+
+	_ engineio.RawWebSocketConn = (*websocket.Conn)(nil)
 )
 
 type request struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"time"
 )
@@ -109,4 +110,22 @@ type WebSocketConn interface {
 	SetWriteDeadline(t time.Time) error
 	// Close closes the underlying network connection.
 	Close() error
+}
+
+// RawWebSocketConn is an optional capability of a [WebSocketConn]: the
+// network connection under it, which gorilla/websocket's and
+// fasthttp/websocket's *Conn both offer. The engine then writes its
+// messages on that connection itself, framing every message queued for the
+// client into one write, and answers the client's pings and close frame
+// through the handlers it sets, so that nothing else writes meanwhile. It
+// still reads through the WebSocketConn.
+type RawWebSocketConn interface {
+	WebSocketConn
+	// NetConn returns the network connection the WebSocket runs on, after
+	// the handshake (nil: the engine writes through the WebSocketConn).
+	NetConn() net.Conn
+	// SetPingHandler sets the function run for each ping frame read.
+	SetPingHandler(h func(appData string) error)
+	// SetCloseHandler sets the function run for the close frame read.
+	SetCloseHandler(h func(code int, text string) error)
 }

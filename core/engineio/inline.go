@@ -150,7 +150,7 @@ func (c *Session) handOff() {
 		return // nothing more to read
 	}
 	c.readerGen++
-	gen, ws := c.readerGen, c.ws
+	gen, ws := c.readerGen, c.ws.conn
 	c.mu.Unlock()
 	go c.substitute(ws, gen)
 }

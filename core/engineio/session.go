@@ -44,7 +44,7 @@ type Session struct {
 	polling       bool          // a GET is pending
 	posting       bool          // a POST is being read
 	upgrading     bool          // a WebSocket probe has been answered
-	ws            WebSocketConn // the WebSocket transport, once upgraded
+	ws            *wsConn       // the WebSocket transport, once upgraded
 	probe         WebSocketConn // the WebSocket being probed during an upgrade
 	writing       bool          // a WebSocket writer goroutine exists (busy or idle)
 	writerIdle    bool          // it waits on wake for more work
@@ -54,7 +54,6 @@ type Session struct {
 	writerLingers bool          // the next writer serves a busy session
 	spare         []Packet      // the last drained batch's array, for the queue
 	writerEnded   int64         // when the last writer ended (UnixNano)
-	writeBy       int64         // the write deadline set last (UnixNano; the writer's)
 
 	// The reader role (see inline.go).
 	deferring    bool        // a continuation runs on the reader: sends wait for its end

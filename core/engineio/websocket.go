@@ -30,9 +30,9 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 	}
 	defer c.srv.wg.Done()
 	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
-	open := c.appendOpen(append(make([]byte, 0, 160), '0'))
-	_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
-	if err := ws.WriteMessage(TextMessage, open); err != nil {
+	conn := newWSConn(ws, c.srv.opts.WriteTimeout)
+	open := Packet{Type: PacketOpen, Data: c.appendOpen(make([]byte, 0, 160))}
+	if _, err := conn.write([]Packet{open}); err != nil {
 		c.close(ReasonTransportError, false)
 		return
 	}
@@ -45,17 +45,13 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 			q = c.takeQueueLocked()
 		}
 		c.mu.Unlock()
-		for _, p := range q {
-			if writePacket(ws, p) != nil {
-				break
-			}
-		}
+		_, _ = conn.write(q)
 		// The client has its open packet: the session is announced, and
 		// its close callback runs at once.
 		c.srv.started(c)
 		return
 	}
-	c.ws = ws
+	c.ws = conn
 	// Packets sent (through Server.Session) before the transport was
 	// attached were queued with no writer to take them.
 	if len(c.queue) > 0 {
@@ -101,6 +97,7 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	}
 	defer c.srv.wg.Done()
 	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
+	conn := newWSConn(ws, c.srv.opts.WriteTimeout)
 	c.mu.Lock()
 	if c.closed.Load() || c.transport != TransportPolling || c.probe != nil {
 		c.mu.Unlock()
@@ -130,8 +127,7 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	if err != nil || p.Type != PacketPing || string(p.Data) != "probe" {
 		return
 	}
-	_ = ws.SetWriteDeadline(time.Now().Add(c.srv.opts.WriteTimeout))
-	if ws.WriteMessage(TextMessage, []byte("3probe")) != nil {
+	if _, err := conn.write([]Packet{{Type: PacketPong, Data: p.Data}}); err != nil {
 		return
 	}
 	c.mu.Lock()
@@ -150,7 +146,7 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	upgraded = true
 	timer.Stop()
 	c.transport = TransportWebSocket
-	c.ws = ws
+	c.ws = conn
 	c.probe = nil
 	c.upgrading = false
 	select { // release a poll still pending
@@ -298,42 +294,25 @@ func (c *Session) writeLoop() {
 	}
 }
 
-// writeBatch writes the packets of batch, clearing each once written. It
-// reports false when writing must stop, after a failed write or the close
-// packet: the connection is then closed and the writer role given up.
-func (c *Session) writeBatch(ws WebSocketConn, batch []Packet) bool {
-	c.renewWriteDeadline(ws)
-	for i, p := range batch {
-		if err := writePacket(ws, p); err != nil || p.Type == PacketClose {
-			if err != nil {
-				// Before the connection closes, so that the reader's
-				// error does not name the reason first.
-				c.close(ReasonTransportError, false)
-			}
-			ws.Close()
-			c.mu.Lock()
-			c.writerExitLocked()
-			c.mu.Unlock()
-			return false
-		}
-		batch[i] = Packet{} // drop the reference to the data
+// writeBatch writes the packets of batch and clears them. It reports false
+// when writing must stop, after a failed write or the close packet: the
+// connection is then closed and the writer role given up.
+func (c *Session) writeBatch(ws *wsConn, batch []Packet) bool {
+	stop, err := ws.write(batch)
+	clear(batch) // drop the references to the data
+	if !stop {
+		return true
 	}
-	return true
-}
-
-// renewWriteDeadline sets the write deadline WriteTimeout ahead, unless the
-// one set last still has more than half of that left: a stalled write fails
-// after between half and all of WriteTimeout, for one deadline update per
-// half WriteTimeout rather than one per batch. Only the writer calls it.
-func (c *Session) renewWriteDeadline(ws WebSocketConn) {
-	timeout := c.srv.opts.WriteTimeout
-	now := time.Now()
-	if c.writeBy-now.UnixNano() > int64(timeout/2) {
-		return
+	if err != nil {
+		// Before the connection closes, so that the reader's error does
+		// not name the reason first.
+		c.close(ReasonTransportError, false)
 	}
-	by := now.Add(timeout)
-	c.writeBy = by.UnixNano()
-	_ = ws.SetWriteDeadline(by)
+	ws.Close()
+	c.mu.Lock()
+	c.writerExitLocked()
+	c.mu.Unlock()
+	return false
 }
 
 // writePacket writes p as one WebSocket message without copying its data.
