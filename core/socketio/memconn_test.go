@@ -3,9 +3,12 @@ package socketio
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -20,16 +23,22 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// memConn is an in-memory engineio.WebSocketConn: the client side pushes
-// frames into in, and every message the server writes goes to out, with
-// the slices the engine wrote (not copied), so tests can check that a
+// memConn is an in-memory engineio.RawWebSocketConn: the client side
+// pushes frames into in, and every message the server writes goes to out.
+// By default it offers a network connection (memNet), so the engine frames
+// its messages itself, as on gorilla's and fasthttp's connections, and out
+// gets each frame's payload. With byMessage set the engine writes message
+// by message through the WebSocketConn methods instead, and out gets the
+// slices the engine wrote (not copied), so tests can check that a
 // broadcast shares its bytes.
 type memConn struct {
-	in     chan memFrame
-	closed chan struct{}
-	once   sync.Once
-	out    func(typ int, parts [][]byte)
-	w      memWriter // reused: the engine writes one message at a time
+	in        chan memFrame
+	closed    chan struct{}
+	once      sync.Once
+	out       func(typ int, parts [][]byte)
+	w         memWriter // reused: the engine writes one message at a time
+	byMessage bool
+	net       memNet
 
 	// The engineio.Upgrader contract: once the upgrade callback has
 	// returned (served is closed), the engine calls nothing but Close.
@@ -45,8 +54,104 @@ type memFrame struct {
 var errMemClosed = errors.New("memconn: closed")
 
 func newMemConn(out func(typ int, parts [][]byte)) *memConn {
-	return &memConn{in: make(chan memFrame, 256), closed: make(chan struct{}), out: out, served: make(chan struct{})}
+	c := &memConn{in: make(chan memFrame, 256), closed: make(chan struct{}), out: out, served: make(chan struct{})}
+	c.net.c = c
+	return c
 }
+
+// NetConn returns the connection the engine writes its frames on, unless
+// the engine is to write message by message.
+func (c *memConn) NetConn() net.Conn {
+	c.use()
+	if c.byMessage {
+		return nil
+	}
+	return &c.net
+}
+
+func (c *memConn) SetPingHandler(func(string) error)       { c.use() }
+func (c *memConn) SetCloseHandler(func(int, string) error) { c.use() }
+
+// memNet is the network side of a memConn: it decodes the server frames
+// written on it (final, unmasked; they may span writes) and hands each
+// payload to out, valid during the call. The engine writes from one
+// goroutine at a time, holding its own lock for pongs; mu guards against
+// anything else.
+type memNet struct {
+	c       *memConn
+	mu      sync.Mutex
+	pending []byte    // the start of a frame the next write completes
+	part    [1][]byte // out's parts, reused
+}
+
+func (n *memNet) Write(b []byte) (int, error) {
+	n.c.use()
+	select {
+	case <-n.c.closed:
+		return 0, errMemClosed
+	default:
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	data := b
+	if len(n.pending) > 0 {
+		n.pending = append(n.pending, b...)
+		data = n.pending
+	}
+	for {
+		op, payload, rest, ok := cutFrame(data)
+		if !ok {
+			break
+		}
+		n.part[0] = payload
+		n.c.out(op, n.part[:])
+		n.part[0], data = nil, rest
+	}
+	n.pending = append(n.pending[:0], data...)
+	return len(b), nil
+}
+
+// cutFrame splits the first whole server frame off b.
+func cutFrame(b []byte) (op int, payload, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return 0, nil, b, false
+	}
+	if b[0]&0xF0 != 0x80 || b[1]&0x80 != 0 {
+		panic(fmt.Sprintf("memnet: not a final unmasked frame: % x", b[:2]))
+	}
+	n, h := int(b[1]), 2
+	switch n {
+	case 126:
+		if len(b) < 4 {
+			return 0, nil, b, false
+		}
+		n, h = int(binary.BigEndian.Uint16(b[2:])), 4
+	case 127:
+		if len(b) < 10 {
+			return 0, nil, b, false
+		}
+		n, h = int(binary.BigEndian.Uint64(b[2:])), 10
+	}
+	if len(b) < h+n {
+		return 0, nil, b, false
+	}
+	return int(b[0] & 0x0F), b[h : h+n], b[h+n:], true
+}
+
+func (n *memNet) SetWriteDeadline(time.Time) error { n.c.use(); return nil }
+func (n *memNet) Close() error                     { return n.c.Close() }
+
+// The rest of net.Conn, which the engine does not use.
+func (*memNet) Read([]byte) (int, error)        { return 0, errors.New("memnet: not read") }
+func (*memNet) LocalAddr() net.Addr             { return memAddr{} }
+func (*memNet) RemoteAddr() net.Addr            { return memAddr{} }
+func (*memNet) SetDeadline(time.Time) error     { return nil }
+func (*memNet) SetReadDeadline(time.Time) error { return nil }
+
+type memAddr struct{}
+
+func (memAddr) Network() string { return "mem" }
+func (memAddr) String() string  { return "mem" }
 
 // use notes a call other than Close, counting it if the engine has let go
 // of the connection.

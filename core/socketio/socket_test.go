@@ -121,6 +121,7 @@ func TestBroadcastSharesBytes(t *testing.T) {
 				}
 			}
 		})
+		c.conn.byMessage = true // as written, not copied into frames
 		serveMem(srv, c.conn)
 		c.connect(srv)
 	}
