@@ -13,6 +13,23 @@ var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return
 // postOK is the body of a POST's answer; adapters only read it.
 var postOK = []byte("ok")
 
+// maxPresized is the largest declared body read into a buffer of its size
+// at once; a larger one grows with what arrives, so that a client cannot
+// make the server hold a buffer it never fills.
+const maxPresized = 64 << 10
+
+// readBody reads a request body: a small one of declared size into a
+// buffer of that size, anything else up to limit bytes and one more, if
+// there is more, so that the caller can tell an oversized body.
+func readBody(r io.Reader, size, limit int64) ([]byte, error) {
+	if size >= 0 && size <= maxPresized {
+		b := make([]byte, size)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	return io.ReadAll(io.LimitReader(r, limit+1))
+}
+
 // poll answers a long-polling GET: at once with what is queued, or when a
 // packet is queued, the session closes or the client goes away.
 func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
@@ -106,13 +123,16 @@ func (c *Session) post(w ResponseWriter, r Request) *RequestError {
 	}()
 
 	limit := c.srv.opts.MaxHTTPBufferSize
+	size := int64(-1) // not declared (chunked)
 	if cl := r.Header("Content-Length"); cl != "" {
-		if n, err := strconv.ParseInt(cl, 10, 64); err != nil || n > limit {
+		n, err := strconv.ParseInt(cl, 10, 64)
+		if err != nil || n > limit {
 			c.close(ReasonTransportError, false)
 			return &RequestError{Status: http.StatusRequestEntityTooLarge, Code: CodeBadRequest, Message: "Payload too large"}
 		}
+		size = n
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body(), limit+1))
+	body, err := readBody(r.Body(), size, limit)
 	if int64(len(body)) > limit {
 		c.close(ReasonTransportError, false)
 		return &RequestError{Status: http.StatusRequestEntityTooLarge, Code: CodeBadRequest, Message: "Payload too large"}
