@@ -43,8 +43,39 @@ func printTable(w io.Writer, names []string, specs []serverSpec, results map[str
 				fmtDur(time.Duration(p99)), ratio(med, node), ratio(med, raw))
 		}
 	}
+	printPairs(&b, names, results, "siofiber", "siohttp")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// printPairs compares two servers round by round: the rounds are
+// interleaved, so a round's pair ran close together and the machine's drift
+// between rounds cancels out of their ratio. It prints, per scenario, the
+// median of a's figure over b's with min–max, and in how many rounds a's
+// figure was the higher.
+func printPairs(w io.Writer, names []string, results map[string]map[string][]Result, a, b string) {
+	header := false
+	for _, sc := range names {
+		ra, rb := results[sc][a], results[sc][b]
+		n := min(len(ra), len(rb))
+		if n == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintf(w, "\n%s over %s, round by round (median, min–max, rounds where %s is higher):\n\n", a, b, a)
+			header = true
+		}
+		ratios := make([]Result, n)
+		higher := 0
+		for i := range n {
+			ratios[i].Value = ra[i].Value / rb[i].Value
+			if ra[i].Value > rb[i].Value {
+				higher++
+			}
+		}
+		med, lo, hi := median(ratios)
+		fmt.Fprintf(w, "- %s: %.2f (%.2f–%.2f), %d of %d\n", sc, med, lo, hi, higher, n)
+	}
 }
 
 func ratio(v, ref float64) string {
