@@ -53,7 +53,7 @@ func printTable(w io.Writer, names []string, specs []serverSpec, results map[str
 // between rounds cancels out of their ratio. It prints, per scenario, the
 // median of a's figure over b's with min–max, and in how many rounds a's
 // figure was the higher.
-func printPairs(w io.Writer, names []string, results map[string]map[string][]Result, a, b string) {
+func printPairs(w *strings.Builder, names []string, results map[string]map[string][]Result, a, b string) {
 	header := false
 	for _, sc := range names {
 		ra, rb := results[sc][a], results[sc][b]

@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"encoding/binary"
 	"net"
 	"sync"
 	"time"
@@ -66,8 +67,9 @@ func newWSConn(conn WebSocketConn, writeTimeout time.Duration) *wsConn {
 	return c
 }
 
-// Close closes the connection; a blocked read or write returns.
-func (c *wsConn) Close() error { return c.conn.Close() }
+// Close closes the connection; a blocked read or write returns. Its error
+// is of no use: the session is closing, with its reason decided.
+func (c *wsConn) Close() { _ = c.conn.Close() }
 
 // write writes the packets of batch in order, up to and including a close
 // packet. It reports whether writing must stop: the close packet was
@@ -171,18 +173,17 @@ func (p *Packet) wire() (op byte, prefix, body []byte) {
 const maxFrameHeader = 10
 
 // appendFrameHeader appends the header of a final, unmasked frame of
-// opcode op with an n-byte payload.
+// opcode op with an n-byte payload (n ≥ 0).
 func appendFrameHeader(b []byte, op byte, n int) []byte {
 	b = append(b, 0x80|op)
-	switch {
-	case n <= 125:
-		return append(b, byte(n))
-	case n <= 0xFFFF:
-		return append(b, 126, byte(n>>8), byte(n))
+	switch u := uint64(max(n, 0)); {
+	case u <= 125:
+		return append(b, byte(u))
+	case u <= 0xFFFF:
+		return binary.BigEndian.AppendUint16(append(b, 126), uint16(u))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 127), u)
 	}
-	u := uint64(n)
-	return append(b, 127, byte(u>>56), byte(u>>48), byte(u>>40), byte(u>>32),
-		byte(u>>24), byte(u>>16), byte(u>>8), byte(u))
 }
 
 // deadlineDue returns the write deadline to set before a write, timeout
@@ -224,8 +225,8 @@ func (c *wsConn) pong(appData string) error {
 // WebSocket libraries do; the read then fails and the session closes.
 func (c *wsConn) answerClose(code int, _ string) error {
 	var payload []byte
-	if code != closeNoStatus {
-		payload = []byte{byte(code >> 8), byte(code)}
+	if code != closeNoStatus && code >= 0 && code <= 0xFFFF {
+		payload = binary.BigEndian.AppendUint16(nil, uint16(code))
 	}
 	c.writeControl(opClose, payload)
 	return nil
