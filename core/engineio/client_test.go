@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,7 @@ func TestClientTakeBatch(t *testing.T) {
 					t.Fatal("no progress")
 				}
 			}
-			if !equalInts(got, tc.want) {
+			if !slices.Equal(got, tc.want) {
 				t.Errorf("batches %v, want %v", got, tc.want)
 			}
 			if c.queuedBytes != 0 {
@@ -111,18 +112,6 @@ func TestClientTakeBatch(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestClientResponseError(t *testing.T) {

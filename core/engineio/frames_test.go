@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,7 +145,7 @@ func TestRawFrames(t *testing.T) {
 					t.Fatalf("write = %v, %v; want %v, nil", stop, err, tt.stop)
 				}
 				got := readMessages(t, client, len(tt.want))
-				if !equalMessages(got, tt.want) {
+				if !slices.Equal(got, tt.want) {
 					t.Fatalf("client read %s\nwant %s", summary(got), summary(tt.want))
 				}
 				if n := cc.writes.Load(); counted && tt.oneWrite && n != 1 {
@@ -277,18 +278,6 @@ func TestRawFramesWriteTimeout(t *testing.T) {
 	if !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("writes to a client that does not read ended with %v, want a deadline error", err)
 	}
-}
-
-func equalMessages(a, b []message) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // summary shortens messages for a failure report.
