@@ -117,8 +117,10 @@ type WebSocketConn interface {
 // fasthttp/websocket's *Conn both offer. The engine then writes its
 // messages on that connection itself, framing every message queued for the
 // client into one write, and answers the client's pings and close frame
-// through the handlers it sets, so that nothing else writes meanwhile. It
-// still reads through the WebSocketConn.
+// through the handlers it sets, under the same lock. It still reads through
+// the WebSocketConn; the one write left to the library is the close frame
+// it sends itself when a read fails (a protocol error, an oversized
+// message), as the connection ends.
 type RawWebSocketConn interface {
 	WebSocketConn
 	// NetConn returns the network connection the WebSocket runs on, after
