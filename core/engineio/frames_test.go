@@ -107,10 +107,9 @@ func TestRawFrames(t *testing.T) {
 		},
 		{
 			// 7-bit, 16-bit and 64-bit lengths, on either side of each limit.
-			name:     "length encodings",
-			batch:    []Packet{text(long(124)), text(long(125)), frame(long(126)), text(long(65534)), binary(65535), binary(65536)},
-			want:     []message{{false, "4" + long(124)}, {false, "4" + long(125)}, {false, "4" + long(126)}, {false, "4" + long(65534)}, {true, strings.Repeat("\xfe", 65535)}, {true, strings.Repeat("\xfe", 65536)}},
-			oneWrite: false,
+			name:  "length encodings",
+			batch: []Packet{text(long(124)), text(long(125)), frame(long(126)), text(long(65534)), binary(65535), binary(65536)},
+			want:  []message{{false, "4" + long(124)}, {false, "4" + long(125)}, {false, "4" + long(126)}, {false, "4" + long(65534)}, {true, strings.Repeat("\xfe", 65535)}, {true, strings.Repeat("\xfe", 65536)}},
 		},
 		{
 			name:  "large payloads between small ones",

@@ -97,7 +97,6 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	}
 	defer c.srv.wg.Done()
 	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
-	conn := newWSConn(ws, c.srv.opts.WriteTimeout)
 	c.mu.Lock()
 	if c.closed.Load() || c.transport != TransportPolling || c.probe != nil {
 		c.mu.Unlock()
@@ -105,6 +104,7 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	}
 	c.probe = ws
 	c.mu.Unlock()
+	conn := newWSConn(ws, c.srv.opts.WriteTimeout) // before the first read, which may meet a ping
 
 	timer := time.AfterFunc(c.srv.opts.UpgradeTimeout, func() { ws.Close() })
 	upgraded := false
