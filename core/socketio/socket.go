@@ -823,9 +823,10 @@ type RemoteSocket struct {
 	nsp *Namespace
 }
 
-// NewRemoteSocket binds a socket description received from another process
-// to the namespace, so that its methods work. Pub/sub managers use it.
-func (n *Namespace) NewRemoteSocket(r *RemoteSocket) *RemoteSocket {
+// bindRemote binds a socket description received from another process to
+// the namespace, so that its methods work. Pub/sub managers reach it through
+// manager.NewRemoteSocket.
+func (n *Namespace) bindRemote(r *RemoteSocket) *RemoteSocket {
 	r.nsp = n
 	return r
 }
