@@ -284,11 +284,7 @@ func (m *inMemoryManager) AddSockets(opts *BroadcastOptions, rooms []string) {
 
 // DelSockets implements [Manager].
 func (m *inMemoryManager) DelSockets(opts *BroadcastOptions, rooms []string) {
-	m.each(opts, func(s *Socket) {
-		for _, r := range rooms {
-			s.Leave(r)
-		}
-	})
+	m.each(opts, func(s *Socket) { s.Leave(rooms...) })
 }
 
 // DisconnectSockets implements [Manager].
