@@ -159,8 +159,8 @@ func (e *clientEnv) client(transports []string, opts *socketio.ClientOptions) *s
 		o = *opts
 	}
 	o.Engine.Transports = transports
-	if o.ReconnectionDelay == 0 {
-		o.ReconnectionDelay = 20 * time.Millisecond
+	if o.ReconnectionDelay == nil {
+		o.ReconnectionDelay = new(20 * time.Millisecond)
 		o.ReconnectionDelayMax = 100 * time.Millisecond
 	}
 	c := socketio.NewClient(e.base, &o)
