@@ -34,11 +34,13 @@ func goAck(s *socketio.ClientSocket, event string) <-chan ackResult {
 // stamp records the time of an event seen in a client callback.
 func stamp(ch chan<- time.Time) { ch <- time.Now() }
 
-// TestClientEndsLoudly ends a Go client in every way it can end, against
-// the official Node.js server and python-socketio's, over each transport:
-// acknowledgements pending or queued at the end fail with ErrDisconnected
-// within endBound of the event, later emits fail at once, and Transport is
-// "" once the client is done.
+// TestClientEndsLoudly ends a Go client in every way it can end (Close,
+// reconnection off and the connection lost, reconnection attempts spent, a
+// server-side disconnect, a refused Connect), against the official Node.js
+// server and python-socketio's, over each transport: acknowledgements
+// pending or queued at the end fail with ErrDisconnected within endBound of
+// the event, later emits fail at once, and Transport is "" once the client
+// is done.
 func TestClientEndsLoudly(t *testing.T) {
 	for _, kind := range []string{"node", "python"} {
 		t.Run(kind, func(t *testing.T) {
@@ -49,6 +51,7 @@ func TestClientEndsLoudly(t *testing.T) {
 					t.Run("Close", func(t *testing.T) { endByClose(t, shared.url(), m.transports) })
 					t.Run("ReconnectionOff", func(t *testing.T) { endByLoss(t, shared.url(), m.transports) })
 					t.Run("AttemptsExhausted", func(t *testing.T) { endByGivingUp(t, dying, m.transports) })
+					t.Run("ServerDisconnect", func(t *testing.T) { endByKick(t, shared.url(), m.transports) })
 					t.Run("Refused", func(t *testing.T) { endByRefusal(t, shared.url(), m.transports) })
 					t.Run("SimpleClient", func(t *testing.T) { endSimpleClient(t, shared.url(), m.transports) })
 				})
@@ -138,6 +141,21 @@ func endByLoss(t *testing.T, url string, transports []string) {
 	if err := recv(t, emitErrs, "the disconnect handler's emit"); !errors.Is(err, socketio.ErrDisconnected) {
 		t.Errorf("Emit in the disconnect handler = %v, want ErrDisconnected", err)
 	}
+	checkFailedBy(t, "the pending EmitWithAck", recv(t, pending, "the pending ack"), since, nil)
+	checkEnded(t, c, nil)
+}
+
+// endByKick has the server disconnect the client's only namespace, which
+// ends the client.
+func endByKick(t *testing.T, url string, transports []string) {
+	c := newClient(t, url, transports, socketio.ClientOptions{Auth: secret})
+	kicked := make(chan time.Time, 1)
+	c.OnDisconnect(func(string) { stamp(kicked) })
+	pending := connectHolding(t, c)
+	if err := c.Emit("kick"); err != nil {
+		t.Fatalf("Emit(kick): %v", err)
+	}
+	since := recv(t, kicked, "disconnect")
 	checkFailedBy(t, "the pending EmitWithAck", recv(t, pending, "the pending ack"), since, nil)
 	checkEnded(t, c, nil)
 }
