@@ -704,6 +704,16 @@ func testClientReconnectFails(t *testing.T, mount eiotest.Mount, transports []st
 	if a, n := attempts.Load(), errs.Load(); a != 3 || n != 3 {
 		t.Errorf("%d attempts and %d errors, want 3 of each", a, n)
 	}
+	// The client that gave up says so: emits fail at once, acks too.
+	if err := c.Emit("late"); !errors.Is(err, socketio.ErrDisconnected) || !errors.Is(err, socketio.ErrReconnectFailed) {
+		t.Errorf("Emit after giving up = %v, want ErrDisconnected and ErrReconnectFailed", err)
+	}
+	if _, err := c.EmitWithAck(ctxWait(t), "late"); !errors.Is(err, socketio.ErrReconnectFailed) {
+		t.Errorf("EmitWithAck after giving up = %v, want ErrReconnectFailed", err)
+	}
+	if tr := c.Transport(); tr != "" {
+		t.Errorf("Transport after giving up = %q, want \"\"", tr)
+	}
 }
 
 // testClientDecodeError serves a connection that answers CONNECT and then
