@@ -74,8 +74,8 @@ func TestBattery41_StaticRulesStayInside(t *testing.T) {
 
 // quickReconnect makes the Go client reconnect fast and without jitter.
 func quickReconnect() *socketio.ClientOptions {
-	return &socketio.ClientOptions{ReconnectionDelay: 50 * time.Millisecond, ReconnectionDelayMax: 200 * time.Millisecond,
-		RandomizationFactor: -1, Timeout: wait}
+	return &socketio.ClientOptions{ReconnectionDelay: new(50 * time.Millisecond), ReconnectionDelayMax: 200 * time.Millisecond,
+		RandomizationFactor: new(0.0), Timeout: wait}
 }
 
 func TestBattery42_GoClient(t *testing.T) {

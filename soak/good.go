@@ -41,7 +41,7 @@ func (r *run) goodSession(ctx context.Context, idx uint64, seq *uint64, transpor
 	log := slog.New(r.errs)
 	c := socketio.NewClient(r.url, &socketio.ClientOptions{
 		Engine:               engineio.ClientOptions{Transports: transports, Logger: log},
-		ReconnectionDelay:    100 * time.Millisecond,
+		ReconnectionDelay:    new(100 * time.Millisecond),
 		ReconnectionDelayMax: time.Second,
 		ReconnectionAttempts: 3,
 		Logger:               log,

@@ -1,6 +1,7 @@
 // Package siochi mounts siokit on chi. [Handler] serves an engine (an
-// Engine.IO server, a Socket.IO server or an [app.App]) on the engine's path
-// next to the application's own routes:
+// Engine.IO server, a Socket.IO server or an
+// [github.com/siokit/siokit/core/app.App]) on the engine's path next to the
+// application's own routes:
 //
 //	r.Mount("/socket.io", siochi.Handler(server))
 //
@@ -20,8 +21,6 @@
 //
 //	server.Close()
 //	httpServer.Shutdown(ctx)
-//
-// [app.App]: https://pkg.go.dev/github.com/siokit/siokit/core/app#App
 package siochi
 
 import (

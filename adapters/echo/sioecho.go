@@ -1,6 +1,7 @@
 // Package sioecho mounts siokit on echo (v4). [Handler] serves an engine (an
-// Engine.IO server, a Socket.IO server or an [app.App]) on a route next to
-// the application's own:
+// Engine.IO server, a Socket.IO server or an
+// [github.com/siokit/siokit/core/app.App]) on a route next to the
+// application's own:
 //
 //	e.Any("/socket.io/*", sioecho.Handler(server))
 //
@@ -20,8 +21,6 @@
 //
 //	server.Close()
 //	e.Shutdown(ctx)
-//
-// [app.App]: https://pkg.go.dev/github.com/siokit/siokit/core/app#App
 package sioecho
 
 import (

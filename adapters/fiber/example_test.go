@@ -9,14 +9,14 @@ import (
 
 func Example() {
 	server := engineio.NewServer(nil) // or a Socket.IO server, or an app.App
-	a := fiber.New()
-	a.Get("/api/ping", func(c *fiber.Ctx) error { return c.SendString("pong") })
+	web := fiber.New()
+	web.Get("/api/ping", func(c *fiber.Ctx) error { return c.SendString("pong") })
 
 	// Either on a route next to the application's own:
-	a.All("/engine.io/*", siofiber.Handler(server))
+	web.All("/engine.io/*", siofiber.Handler(server))
 
 	// or, instead, as middleware in front of every route:
-	//	a.Use(siofiber.Middleware(server))
+	//	web.Use(siofiber.Middleware(server))
 
-	_ = a.Listen(":8000")
+	_ = web.Listen(":8000")
 }

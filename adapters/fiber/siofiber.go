@@ -1,13 +1,15 @@
 // Package siofiber mounts siokit on Fiber v2, natively on fasthttp. [Handler]
-// serves an engine (an Engine.IO server, a Socket.IO server or an [app.App])
-// on a route next to the application's own:
+// serves an engine (an Engine.IO server, a Socket.IO server or an
+// [github.com/siokit/siokit/core/app.App]) on a route next to the
+// application's own (web is the *fiber.App, so as not to shadow siokit's
+// package app):
 //
-//	app.All("/socket.io/*", siofiber.Handler(server))
+//	web.All("/socket.io/*", siofiber.Handler(server))
 //
 // and [Middleware] serves every request the engine matches and passes the
 // others on:
 //
-//	app.Use(siofiber.Middleware(server))
+//	web.Use(siofiber.Middleware(server))
 //
 // It implements siokit's adapter contract on fasthttp itself, without a
 // net/http bridge; WebSocket goes through github.com/fasthttp/websocket.
@@ -54,9 +56,7 @@
 // down:
 //
 //	server.Close()
-//	app.Shutdown()
-//
-// [app.App]: https://pkg.go.dev/github.com/siokit/siokit/core/app#App
+//	web.Shutdown()
 package siofiber
 
 import (
@@ -78,7 +78,7 @@ import (
 )
 
 // Handler returns a Fiber handler serving h. Mount it on h's path with a
-// wildcard, e.g. app.All("/socket.io/*", siofiber.Handler(h)).
+// wildcard, e.g. web.All("/socket.io/*", siofiber.Handler(h)).
 func Handler(h engineio.Handler) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		Serve(h, c)

@@ -1,6 +1,7 @@
 // Package siogin mounts siokit on gin. [Handler] serves an engine (an
-// Engine.IO server, a Socket.IO server or an [app.App]) on a route next to
-// the application's own:
+// Engine.IO server, a Socket.IO server or an
+// [github.com/siokit/siokit/core/app.App]) on a route next to the
+// application's own:
 //
 //	r.Any("/socket.io/*any", siogin.Handler(server))
 //
@@ -20,8 +21,6 @@
 //
 //	server.Close()
 //	httpServer.Shutdown(ctx)
-//
-// [app.App]: https://pkg.go.dev/github.com/siokit/siokit/core/app#App
 package siogin
 
 import (

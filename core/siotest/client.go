@@ -159,8 +159,8 @@ func (e *clientEnv) client(transports []string, opts *socketio.ClientOptions) *s
 		o = *opts
 	}
 	o.Engine.Transports = transports
-	if o.ReconnectionDelay == 0 {
-		o.ReconnectionDelay = 20 * time.Millisecond
+	if o.ReconnectionDelay == nil {
+		o.ReconnectionDelay = new(20 * time.Millisecond)
 		o.ReconnectionDelayMax = 100 * time.Millisecond
 	}
 	c := socketio.NewClient(e.base, &o)
@@ -703,6 +703,16 @@ func testClientReconnectFails(t *testing.T, mount eiotest.Mount, transports []st
 	}
 	if a, n := attempts.Load(), errs.Load(); a != 3 || n != 3 {
 		t.Errorf("%d attempts and %d errors, want 3 of each", a, n)
+	}
+	// The client that gave up says so: emits fail at once, acks too.
+	if err := c.Emit("late"); !errors.Is(err, socketio.ErrDisconnected) || !errors.Is(err, socketio.ErrReconnectFailed) {
+		t.Errorf("Emit after giving up = %v, want ErrDisconnected and ErrReconnectFailed", err)
+	}
+	if _, err := c.EmitWithAck(ctxWait(t), "late"); !errors.Is(err, socketio.ErrReconnectFailed) {
+		t.Errorf("EmitWithAck after giving up = %v, want ErrReconnectFailed", err)
+	}
+	if tr := c.Transport(); tr != "" {
+		t.Errorf("Transport after giving up = %q, want \"\"", tr)
 	}
 }
 

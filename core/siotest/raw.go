@@ -17,6 +17,7 @@ import (
 	"github.com/siokit/siokit/core/engineio"
 	"github.com/siokit/siokit/core/parser"
 	"github.com/siokit/siokit/core/socketio"
+	"github.com/siokit/siokit/core/socketio/manager"
 )
 
 // rawScenario is one end-to-end behaviour of the Socket.IO server, driven in
@@ -863,13 +864,13 @@ func rawSessions(t *testing.T, mount eiotest.Mount) {
 
 // countingManager wraps the in-memory manager and counts broadcasts.
 type countingManager struct {
-	*socketio.InMemoryManager
+	*manager.InMemory
 	broadcasts *atomic.Int64
 }
 
 func (m countingManager) Broadcast(p *parser.Packet, opts *socketio.BroadcastOptions) {
 	m.broadcasts.Add(1)
-	m.InMemoryManager.Broadcast(p, opts)
+	m.InMemory.Broadcast(p, opts)
 }
 
 // collect reads the event packets a client received up to the sync marker n
@@ -892,7 +893,7 @@ func rawRooms(t *testing.T, mount eiotest.Mount) {
 	var broadcasts atomic.Int64
 	e := startRaw(t, mount, socketio.Options{
 		NewManager: func(nsp *socketio.Namespace) socketio.Manager {
-			return countingManager{socketio.NewInMemoryManager(nsp), &broadcasts}
+			return countingManager{manager.NewInMemory(nsp), &broadcasts}
 		},
 	}, func(srv *socketio.Server) {
 		registerEcho(srv)

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +19,9 @@ import (
 	"github.com/siokit/siokit/core/engineio"
 	"github.com/siokit/siokit/core/parser"
 )
+
+// errClosed is why a client that Close ended fails its emits.
+var errClosed = fmt.Errorf("%w: %w", ErrDisconnected, ErrClientClosed)
 
 // Errors of the [Client], testable with errors.Is. [ErrTimeout] and
 // [ErrDisconnected] serve the client too.
@@ -31,8 +36,14 @@ var (
 	// namespace the server does not have ("Invalid namespace"; python-socketio
 	// 5.7 answers "Unable to connect").
 	ErrBadNamespace = errors.New("socketio: bad namespace")
-	// ErrClientClosed is returned by Connect after Close.
+	// ErrClientClosed is returned by Connect once the client has ended
+	// (wrapping why, when Close did not end it), and matched, beside
+	// [ErrDisconnected], by the errors of emits after Close.
 	ErrClientClosed = errors.New("socketio: client closed")
+	// ErrReconnectFailed is matched, beside [ErrDisconnected], by the
+	// errors of emits and acknowledgements once the client has spent its
+	// ReconnectionAttempts and ended.
+	ErrReconnectFailed = errors.New("socketio: reconnection attempts exhausted")
 )
 
 // ConnectionRefusedError is the server's refusal of a namespace connection
@@ -80,7 +91,15 @@ const (
 )
 
 // ClientOptions configures a [Client]. Zero fields take the default in their
-// comment; the names follow the official JavaScript client's options.
+// comment; the names follow the official JavaScript client's options. A
+// field whose zero is a meaningful setting of its own (no jitter, no delay,
+// no reconnection, no buffering) is a pointer: nil takes the default, and a
+// pointer to zero, such as new(0.0) or new(false), sets it.
+//
+// [NewClient] reads the options once and keeps a copy (slices and maps
+// included): changing them afterwards, callbacks such as AuthFunc included,
+// has no effect on the client. Handlers are registered with the client's
+// methods, which take effect at once.
 type ClientOptions struct {
 	// Engine configures the Engine.IO client: transports, headers, query,
 	// TLS. Its Path defaults to "/socket.io/" here. Its OnMessage and OnClose
@@ -103,13 +122,17 @@ type ClientOptions struct {
 	// ReconnectionAttempts caps the attempts after one disconnect; 0 means
 	// unlimited.
 	ReconnectionAttempts int
-	// ReconnectionDelay is the first delay; each attempt doubles it, up to
-	// ReconnectionDelayMax. Defaults 1s and 5s.
-	ReconnectionDelay    time.Duration
+	// ReconnectionDelay is the delay before the first attempt; each attempt
+	// doubles it, up to ReconnectionDelayMax. Default 1s (nil); new(0)
+	// retries at once, every time, which against a server that is down
+	// spins as fast as dials fail: bound it with ReconnectionAttempts.
+	ReconnectionDelay *time.Duration
+	// ReconnectionDelayMax caps the delay. Default 5s, and never below
+	// ReconnectionDelay.
 	ReconnectionDelayMax time.Duration
 	// RandomizationFactor spreads each delay by up to this fraction either
-	// way. Default 0.5; negative disables the jitter.
-	RandomizationFactor float64
+	// way, from 0 to 1. Default 0.5 (nil); new(0.0) disables the jitter.
+	RandomizationFactor *float64
 	// Timeout bounds the Engine.IO handshake of each reconnection attempt.
 	// Default 20s. (The first connection is bounded by Connect's context.)
 	Timeout time.Duration
@@ -144,29 +167,26 @@ func (o *ClientOptions) withDefaults() ClientOptions {
 	if c.Engine.Path == "" {
 		c.Engine.Path = DefaultPath
 	}
-	if c.Reconnection == nil {
-		c.Reconnection = new(true)
-	}
-	if c.ReconnectionDelay <= 0 {
-		c.ReconnectionDelay = DefaultReconnectionDelay
-	}
+	// Every pointer is replaced by one of the client's own, so that the
+	// caller's later changes do not reach the client.
+	c.Reconnection = new(valueOr(c.Reconnection, true))
+	c.ReconnectionDelay = new(max(valueOr(c.ReconnectionDelay, DefaultReconnectionDelay), 0))
 	if c.ReconnectionDelayMax <= 0 {
 		c.ReconnectionDelayMax = DefaultReconnectionDelayMax
 	}
-	if c.ReconnectionDelayMax < c.ReconnectionDelay {
-		c.ReconnectionDelayMax = c.ReconnectionDelay
-	}
-	if c.RandomizationFactor == 0 {
-		c.RandomizationFactor = DefaultRandomizationFactor
-	}
-	if c.RandomizationFactor > 1 {
-		c.RandomizationFactor = 1
-	}
+	c.ReconnectionDelayMax = max(c.ReconnectionDelayMax, *c.ReconnectionDelay)
+	c.RandomizationFactor = new(min(max(valueOr(c.RandomizationFactor, DefaultRandomizationFactor), 0), 1))
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultClientTimeout
 	}
-	if c.BufferWhileDisconnected == nil {
-		c.BufferWhileDisconnected = new(true)
+	c.BufferWhileDisconnected = new(valueOr(c.BufferWhileDisconnected, true))
+	c.Engine.Transports = slices.Clone(c.Engine.Transports)
+	c.Engine.Header = c.Engine.Header.Clone()
+	if c.Engine.Query != nil {
+		c.Engine.Query = url.Values(http.Header(c.Engine.Query).Clone())
+	}
+	if c.Engine.Upgrade != nil {
+		c.Engine.Upgrade = new(*c.Engine.Upgrade)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -176,6 +196,14 @@ func (o *ClientOptions) withDefaults() ClientOptions {
 		c.Namespaces[i] = normNamespace(n)
 	}
 	return c
+}
+
+// valueOr returns *p, or def when p is nil.
+func valueOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
 }
 
 func normNamespace(n string) string {
@@ -194,8 +222,16 @@ func normNamespace(n string) string {
 // After an accidental disconnect (transport closed or failing, ping
 // timeout, undecodable packet) the client reconnects with exponential
 // backoff and joins its namespaces again; a server-side disconnect of every
-// namespace, [Client.Close], or giving up ends the client, which then
-// cannot be connected again.
+// namespace, [Client.Close], spending ReconnectionAttempts, or losing the
+// connection with Reconnection off ends the client, which then cannot be
+// connected again.
+//
+// A client that ends, ends loudly: from the moment the end is known, every
+// emit fails at once and every acknowledgement still awaited, sent or
+// queued, fails, with an error matching [ErrDisconnected] that says why
+// (matching [ErrClientClosed] after Close, [ErrReconnectFailed] after the
+// last attempt); [Client.Transport] is "" and [Client.Done] closes once the
+// handlers have returned.
 //
 // Handlers run on goroutines of the client, one at a time per namespace and
 // in the order the packets arrived; a handler may emit, wait for an
@@ -220,6 +256,9 @@ type Client struct {
 	draining   bool
 	jobs       sync.WaitGroup
 
+	endErr  error // why the client ended or is ending; set once
+	connErr error // the failure of the last Connect, until the next one
+
 	stopped    chan struct{} // closed once the engine is down for good
 	done       chan struct{} // closed once every goroutine has returned
 	finishOnce sync.Once
@@ -234,7 +273,8 @@ type Client struct {
 
 // NewClient returns a client for the server at url (http, https, ws or wss;
 // its path is a prefix to the engine path, as behind a reverse proxy),
-// not yet connected. opts may be nil.
+// not yet connected. opts may be nil; NewClient keeps a copy of it, so
+// later changes to it have no effect (see [ClientOptions]).
 func NewClient(url string, opts *ClientOptions) *Client {
 	o := opts.withDefaults()
 	c := &Client{
@@ -284,13 +324,19 @@ func (c *Client) Socket() *ClientSocket { return c.Of("/") }
 // Connect opens the connection and joins the namespaces, returning once
 // every one has answered. ctx bounds this first connection; it does not
 // retry. A refused namespace fails it with a [*ConnectionRefusedError] and
-// closes the connection; the client may then Connect again.
+// closes the connection. The client has not ended: it may Connect again.
+// What was queued for this connection fails with Connect's error (wrapped
+// with [ErrDisconnected]), and so do emits until the next Connect.
 func (c *Client) Connect(ctx context.Context) error {
 	c.mu.Lock()
 	switch {
 	case c.closing:
 		c.mu.Unlock()
 		return ErrClientClosed
+	case c.endErr != nil:
+		err := c.endErr
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %w", ErrClientClosed, err)
 	case c.stopReason != "":
 		c.mu.Unlock()
 		return ErrClientClosed
@@ -298,7 +344,7 @@ func (c *Client) Connect(ctx context.Context) error {
 		c.mu.Unlock()
 		return errors.New("socketio: client already connected")
 	}
-	c.connecting = true
+	c.connecting, c.connErr = true, nil
 	nsps := c.opts.Namespaces
 	if len(nsps) == 0 {
 		nsps = []string{"/"}
@@ -322,7 +368,7 @@ func (c *Client) Connect(ctx context.Context) error {
 
 	ses, err := c.dial(ctx)
 	if err != nil {
-		c.connectFailed()
+		c.connectFailed(err)
 		return err
 	}
 	c.mu.Lock()
@@ -351,7 +397,7 @@ func (c *Client) Connect(ctx context.Context) error {
 		}
 		ses.close(ReasonIOClientDisconnect)
 		<-ses.eng().Done()
-		c.connectFailed()
+		c.connectFailed(err)
 		return err
 	}
 	c.mu.Lock()
@@ -378,15 +424,59 @@ func waitError(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func (c *Client) connectFailed() {
+// connectFailed ends a Connect that failed with err: until the next
+// Connect, emits fail at once, and those queued for this one fail now.
+func (c *Client) connectFailed(err error) {
+	err = fmt.Errorf("%w: %w", ErrDisconnected, err)
 	c.mu.Lock()
 	c.connecting = false
 	c.ses = nil
+	c.connErr = err
 	closing := c.closing
+	socks := c.socketList()
 	c.mu.Unlock()
+	for _, s := range socks {
+		s.failQueue(err)
+	}
 	if closing {
 		c.finish()
 	}
+}
+
+// endWith records why the client is ending, unless a reason is known
+// already. From then on emits fail at once with it.
+func (c *Client) endWith(err error) {
+	c.mu.Lock()
+	if c.endErr == nil {
+		c.endErr = err
+	}
+	c.mu.Unlock()
+}
+
+// emitBlocked returns the error an emit fails with at once because no
+// connection is coming (the client has ended or is ending, or the last
+// Connect failed), or nil when the emit may wait for one.
+func (c *Client) emitBlocked() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.endErr != nil:
+		return c.endErr
+	case !c.started && !c.connecting:
+		return c.connErr
+	}
+	return nil
+}
+
+// ended returns why the client ended, or ErrDisconnected when it has not
+// said.
+func (c *Client) ended() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.endErr != nil {
+		return c.endErr
+	}
+	return ErrDisconnected
 }
 
 // dial opens an Engine.IO session whose messages feed a new clientSession.
@@ -435,6 +525,7 @@ func (c *Client) reconnect() *clientSession {
 	for attempt := 1; ; attempt++ {
 		if max := c.opts.ReconnectionAttempts; max > 0 && attempt > max {
 			c.log.Info("socketio: reconnection failed", "attempts", max)
+			c.endWith(fmt.Errorf("%w: %w after %d attempts", ErrDisconnected, ErrReconnectFailed, max))
 			c.fire(func() {
 				for _, fn := range cloneList(&c.hmu, &c.onFailed) {
 					fn()
@@ -494,9 +585,9 @@ func (c *Client) reconnect() *clientSession {
 // backoff returns the delay before attempt n (from 0): the first delay
 // doubled n times, spread by the randomization factor, capped at the maximum.
 func (c *Client) backoff(n int) time.Duration {
-	d := float64(c.opts.ReconnectionDelay) * math.Pow(2, float64(min(n, 62)))
+	d := float64(*c.opts.ReconnectionDelay) * math.Pow(2, float64(min(n, 62)))
 	d = math.Min(d, float64(c.opts.ReconnectionDelayMax)*2)
-	if f := c.opts.RandomizationFactor; f > 0 {
+	if f := *c.opts.RandomizationFactor; f > 0 {
 		r := rand.Float64() //nolint:gosec // reconnection jitter needs no cryptographic randomness
 		dev := r * f * d
 		if int(r*10)&1 == 0 {
@@ -508,11 +599,27 @@ func (c *Client) backoff(n int) time.Duration {
 	return time.Duration(math.Min(d, float64(c.opts.ReconnectionDelayMax)))
 }
 
-// finish ends the client once: the engine is down, then every handler
+// finish ends the client once: the engine is down, every emit still queued
+// and every acknowledgement still awaited fails, then every handler
 // returns, then Done is closed.
 func (c *Client) finish() {
 	c.finishOnce.Do(func() {
 		c.cancel()
+		c.mu.Lock()
+		if c.endErr == nil {
+			why := c.stopReason
+			if why == "" {
+				why = "client ended"
+			}
+			c.endErr = fmt.Errorf("%w (%s)", ErrDisconnected, why)
+		}
+		err := c.endErr
+		c.ses = nil
+		socks := c.socketList()
+		c.mu.Unlock()
+		for _, s := range socks {
+			s.end(err)
+		}
 		close(c.stopped)
 		c.mu.Lock()
 		c.draining = true
@@ -577,10 +684,16 @@ func (c *Client) current() *clientSession {
 	return c.ses
 }
 
-func (c *Client) isClosing() bool {
+// leaveError is what the emits and acknowledgements of a namespace left on
+// the client's initiative fail with: the client's end reason when it is
+// ending.
+func (c *Client) leaveError() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.closing
+	if c.endErr != nil {
+		return c.endErr
+	}
+	return fmt.Errorf("%w (%s)", ErrDisconnected, ReasonIOClientDisconnect)
 }
 
 // Close leaves every namespace (each gets its disconnect handlers with
@@ -595,6 +708,9 @@ func (c *Client) Close() error {
 		return nil
 	}
 	c.closing = true
+	if c.endErr == nil {
+		c.endErr = errClosed
+	}
 	started, connecting := c.started, c.connecting
 	socks := c.socketList()
 	c.mu.Unlock()
@@ -631,12 +747,20 @@ func (c *Client) Wait(ctx context.Context) error {
 }
 
 // Transport returns the current transport, "polling" or "websocket", or ""
-// while disconnected.
+// while disconnected and once the client is ending.
 func (c *Client) Transport() string {
-	if ses := c.current(); ses != nil {
+	c.mu.Lock()
+	ses, ending := c.ses, c.endErr != nil
+	c.mu.Unlock()
+	if ses == nil || ending {
+		return ""
+	}
+	select {
+	case <-ses.eng().Done():
+		return ""
+	default:
 		return ses.eng().Transport()
 	}
-	return ""
 }
 
 // OnReconnectAttempt adds a callback run before each reconnection attempt,
@@ -842,8 +966,17 @@ func (ses *clientSession) onClose(reason string, err error) {
 		reason = ses.reason
 	}
 	ses.mu.Unlock()
-	ses.c.log.Debug("socketio: connection closed", "reason", reason, "err", err)
-	for _, s := range ses.c.allSockets() {
+	c := ses.c
+	c.log.Debug("socketio: connection closed", "reason", reason, "err", err)
+	// With reconnection off, the end is known now: emits made from the
+	// disconnect handlers on fail at once.
+	c.mu.Lock()
+	final := c.started && c.ses == ses && !*c.opts.Reconnection
+	c.mu.Unlock()
+	if final {
+		c.endWith(fmt.Errorf("%w: connection lost (%s) and reconnection is off", ErrDisconnected, reason))
+	}
+	for _, s := range c.allSockets() {
 		s.onLost(ses, reason)
 	}
 }

@@ -209,8 +209,8 @@ func TestClientInterop(t *testing.T) {
 func newClient(t *testing.T, url string, transports []string, opts socketio.ClientOptions) *socketio.Client {
 	t.Helper()
 	opts.Engine.Transports = transports
-	if opts.ReconnectionDelay == 0 {
-		opts.ReconnectionDelay = 50 * time.Millisecond
+	if opts.ReconnectionDelay == nil {
+		opts.ReconnectionDelay = new(50 * time.Millisecond)
 		opts.ReconnectionDelayMax = 200 * time.Millisecond
 	}
 	c := socketio.NewClient(url, &opts)
@@ -451,7 +451,7 @@ func interopRestart(t *testing.T, p *peerServer, transports []string) {
 
 func interopRecovery(t *testing.T, url string, transports []string) {
 	c := newClient(t, url, transports, socketio.ClientOptions{
-		Auth: secret, ReconnectionDelay: 300 * time.Millisecond, RandomizationFactor: -1,
+		Auth: secret, ReconnectionDelay: new(300 * time.Millisecond), RandomizationFactor: new(0.0),
 	})
 	news := make(chan string, 4)
 	_ = c.On("news", func(m string) { news <- m })

@@ -29,8 +29,9 @@ type ClientSocket struct {
 
 	mu        sync.Mutex
 	state     socketState
-	wanted    bool // to be connected on every (re)connection
-	left      bool // disconnected on purpose: emits fail until Connect
+	wanted    bool  // to be connected on every (re)connection
+	left      bool  // disconnected on purpose: emits fail until Connect
+	leftErr   error // what they fail with
 	ses       *clientSession
 	id        string
 	pid       string
@@ -52,8 +53,15 @@ type queuedPacket struct {
 }
 
 type pendingAck struct {
-	ch   chan *Response // receives nil when the socket disconnects
+	ch   chan *Response // receives nil when the ack fails, err set before
+	err  error
 	sent bool
+}
+
+// fail ends the wait for the acknowledgement with err.
+func (pa *pendingAck) fail(err error) {
+	pa.err = err
+	pa.ch <- nil
 }
 
 func newClientSocket(c *Client, nsp string) *ClientSocket {
@@ -190,8 +198,14 @@ func (s *ClientSocket) Register(v any) error {
 
 // Emit sends an event. Values of type []byte, at any depth, travel as
 // binary attachments. While the namespace is not connected the packet is
-// queued (see [ClientOptions.BufferWhileDisconnected]); after a disconnect
-// on purpose, by either side, it fails with [ErrDisconnected].
+// queued (see [ClientOptions.BufferWhileDisconnected]) until Connect or a
+// reconnection sends it. It fails at once with an error matching
+// [ErrDisconnected] when no connection is coming: after a disconnect on
+// purpose, by either side; once the client has ended or is ending (Close,
+// reconnection attempts spent — [ErrReconnectFailed] —, or the connection
+// lost with reconnection off); and after a failed Connect, until the next
+// one (the error then wraps Connect's). What was queued fails at those
+// moments too.
 func (s *ClientSocket) Emit(event string, args ...any) error {
 	return s.emit(event, args, false, nil)
 }
@@ -209,7 +223,8 @@ func (s *ClientSocket) EmitVolatile(event string, args ...any) error {
 // until ctx ends (the error wraps ErrTimeout on a deadline, and ctx's error
 // in any case) or the namespace disconnects after sending it
 // ([ErrDisconnected]). Queued while disconnected, it waits for the
-// connection first.
+// connection first; when none is coming (see [ClientSocket.Emit]) it fails
+// at once with an error matching ErrDisconnected.
 func (s *ClientSocket) EmitWithAck(ctx context.Context, event string, args ...any) (*Response, error) {
 	pa := &pendingAck{ch: make(chan *Response, 1)}
 	if err := s.emit(event, args, false, pa); err != nil {
@@ -218,7 +233,7 @@ func (s *ClientSocket) EmitWithAck(ctx context.Context, event string, args ...an
 	select {
 	case r := <-pa.ch:
 		if r == nil {
-			return nil, ErrDisconnected
+			return nil, pa.err
 		}
 		return r, nil
 	case <-ctx.Done():
@@ -263,15 +278,22 @@ func (s *ClientSocket) emit(event string, args []any, volatile bool, pa *pending
 		}
 		// The connection is going away: queue as if disconnected.
 	}
-	switch {
-	case volatile:
+	if volatile {
 		return nil
-	case s.left || !*s.c.opts.BufferWhileDisconnected || s.c.isClosing():
-		s.forgetAckLocked(pa)
-		return ErrDisconnected
 	}
-	s.buf = append(s.buf, queuedPacket{frames: frames, ack: pa})
-	return nil
+	err = s.c.emitBlocked()
+	switch {
+	case err != nil:
+	case s.left:
+		err = s.leftErr
+	case !*s.c.opts.BufferWhileDisconnected:
+		err = ErrDisconnected
+	default:
+		s.buf = append(s.buf, queuedPacket{frames: frames, ack: pa})
+		return nil
+	}
+	s.forgetAckLocked(pa)
+	return err
 }
 
 func (s *ClientSocket) forgetAckLocked(pa *pendingAck) {
@@ -298,10 +320,13 @@ func (s *ClientSocket) dropAck(pa *pendingAck) {
 func (s *ClientSocket) Connect(ctx context.Context) error {
 	c := s.c
 	c.mu.Lock()
-	started, closing := c.started, c.closing
+	started, closing, ended := c.started, c.closing, c.endErr
 	c.mu.Unlock()
 	if closing {
 		return ErrClientClosed
+	}
+	if ended != nil {
+		return fmt.Errorf("%w: %w", ErrClientClosed, ended)
 	}
 	if !started {
 		return fmt.Errorf("socketio: connect %q: the client is not connected: %w", s.nsp, ErrDisconnected)
@@ -335,7 +360,7 @@ func (s *ClientSocket) Disconnect() {
 // want marks the namespace to be connected.
 func (s *ClientSocket) want() {
 	s.mu.Lock()
-	s.wanted, s.left = true, false
+	s.wanted, s.left, s.leftErr = true, false, nil
 	s.mu.Unlock()
 }
 
@@ -457,9 +482,20 @@ func (s *ClientSocket) onConnect(ses *clientSession, data []byte) {
 	s.state, s.id = stateConnected, ans.SID
 	s.recovered = ans.PID != "" && ans.PID == s.pid
 	s.pid = ans.PID
-	for _, q := range s.buf {
+	for i, q := range s.buf {
 		if err := ses.send(q.frames); err != nil {
-			s.c.log.Debug("socketio: queued packet not sent", "nsp", s.nsp, "err", err)
+			// The connection is going away already: what is left fails,
+			// acknowledgements included, rather than wait for nothing.
+			s.c.log.Debug("socketio: queued packets not sent", "nsp", s.nsp, "count", len(s.buf)-i, "err", err)
+			if !errors.Is(err, ErrDisconnected) {
+				err = fmt.Errorf("%w: %w", ErrDisconnected, err)
+			}
+			for _, rest := range s.buf[i:] {
+				if rest.ack != nil {
+					s.forgetAckLocked(rest.ack)
+					rest.ack.fail(err)
+				}
+			}
 			break
 		}
 		if q.ack != nil {
@@ -544,7 +580,7 @@ func (s *ClientSocket) onServerDisconnect(ses *clientSession) {
 		return
 	}
 	was := s.state == stateConnected
-	s.disconnectLocked(true)
+	s.disconnectLocked(true, fmt.Errorf("%w (%s)", ErrDisconnected, ReasonIOServerDisconnect))
 	s.mu.Unlock()
 	if was {
 		s.fireDisconnect(ReasonIOServerDisconnect)
@@ -561,28 +597,52 @@ func (s *ClientSocket) leave(tell bool) {
 		p := &parser.Packet{Type: parser.Disconnect, Namespace: s.nsp}
 		_ = s.ses.send(encodeFrames(p))
 	}
-	s.disconnectLocked(true)
+	s.disconnectLocked(true, s.c.leaveError())
 	s.mu.Unlock()
 	if was {
 		s.fireDisconnect(ReasonIOClientDisconnect)
 	}
 }
 
-// disconnectLocked resets the connection state; for good, it also drops
-// the queue and forgets the namespace for reconnections. Caller holds s.mu.
-func (s *ClientSocket) disconnectLocked(forGood bool) {
+// disconnectLocked resets the connection state and fails the
+// acknowledgements awaited over it with err; for good, it also fails the
+// queue, and forgets the namespace for reconnections. Caller holds s.mu.
+func (s *ClientSocket) disconnectLocked(forGood bool, err error) {
 	s.state, s.ses, s.early = stateDisconnected, nil, nil
 	for id, pa := range s.acks {
 		if pa.sent || forGood {
 			delete(s.acks, id)
-			pa.ch <- nil
+			pa.fail(err)
 		}
 	}
 	if forGood {
-		s.wanted, s.left = false, true
+		s.wanted, s.left, s.leftErr = false, true, err
 		s.buf = nil
-		s.notifyLocked(ErrDisconnected)
+		s.notifyLocked(err)
 	}
+}
+
+// failQueue fails what waits for a connection that is not coming (a failed
+// Connect): queued emits, their acknowledgements, and Connect waiters.
+func (s *ClientSocket) failQueue(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, pa := range s.acks {
+		if !pa.sent {
+			delete(s.acks, id)
+			pa.fail(err)
+		}
+	}
+	s.buf = nil
+	s.notifyLocked(err)
+}
+
+// end disconnects the socket for good as the client ends, with err, the
+// client's reason. Its disconnect handlers ran already, if it was connected.
+func (s *ClientSocket) end(err error) {
+	s.mu.Lock()
+	s.disconnectLocked(true, err)
+	s.mu.Unlock()
 }
 
 // onLost handles the end of the connection ses.
@@ -593,7 +653,7 @@ func (s *ClientSocket) onLost(ses *clientSession, reason string) {
 		return
 	}
 	was := s.state == stateConnected
-	s.disconnectLocked(false)
+	s.disconnectLocked(false, fmt.Errorf("%w (%s)", ErrDisconnected, reason))
 	s.notifyLocked(fmt.Errorf("%w: connection closed (%s)", ErrConnection, reason))
 	s.mu.Unlock()
 	if was {

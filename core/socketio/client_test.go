@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -19,16 +21,20 @@ func TestClientOptionsDefaults(t *testing.T) {
 	}{
 		{"nil", nil, func(o ClientOptions) bool {
 			return o.Engine.Path == DefaultPath && *o.Reconnection && o.ReconnectionAttempts == 0 &&
-				o.ReconnectionDelay == time.Second && o.ReconnectionDelayMax == 5*time.Second &&
-				o.RandomizationFactor == 0.5 && o.Timeout == 20*time.Second && *o.BufferWhileDisconnected && o.Logger != nil
+				*o.ReconnectionDelay == time.Second && o.ReconnectionDelayMax == 5*time.Second &&
+				*o.RandomizationFactor == 0.5 && o.Timeout == 20*time.Second && *o.BufferWhileDisconnected && o.Logger != nil
 		}},
 		{"disabled reconnection and buffering", &ClientOptions{Reconnection: new(false), BufferWhileDisconnected: new(false)},
 			func(o ClientOptions) bool { return !*o.Reconnection && !*o.BufferWhileDisconnected }},
-		{"max below delay", &ClientOptions{ReconnectionDelay: 3 * time.Second, ReconnectionDelayMax: time.Second},
+		{"max below delay", &ClientOptions{ReconnectionDelay: new(3 * time.Second), ReconnectionDelayMax: time.Second},
 			func(o ClientOptions) bool { return o.ReconnectionDelayMax == 3*time.Second }},
+		{"explicit zeros", &ClientOptions{ReconnectionDelay: new(time.Duration(0)), RandomizationFactor: new(0.0)},
+			func(o ClientOptions) bool { return *o.ReconnectionDelay == 0 && *o.RandomizationFactor == 0 }},
+		{"negatives are zero", &ClientOptions{ReconnectionDelay: new(-time.Second), RandomizationFactor: new(-1.0)},
+			func(o ClientOptions) bool { return *o.ReconnectionDelay == 0 && *o.RandomizationFactor == 0 }},
 		{"namespaces get a slash", &ClientOptions{Namespaces: []string{"chat", "/admin"}},
 			func(o ClientOptions) bool { return o.Namespaces[0] == "/chat" && o.Namespaces[1] == "/admin" }},
-		{"factor capped", &ClientOptions{RandomizationFactor: 7}, func(o ClientOptions) bool { return o.RandomizationFactor == 1 }},
+		{"factor capped", &ClientOptions{RandomizationFactor: new(7.0)}, func(o ClientOptions) bool { return *o.RandomizationFactor == 1 }},
 		{"custom path kept", &ClientOptions{Engine: engineio.ClientOptions{Path: "/io/"}}, func(o ClientOptions) bool { return o.Engine.Path == "/io/" }},
 	}
 	for _, tc := range tests {
@@ -41,7 +47,7 @@ func TestClientOptionsDefaults(t *testing.T) {
 }
 
 func TestClientBackoff(t *testing.T) {
-	c := NewClient("http://127.0.0.1:1", &ClientOptions{RandomizationFactor: -1})
+	c := NewClient("http://127.0.0.1:1", &ClientOptions{RandomizationFactor: new(0.0)})
 	defer func() { _ = c.Close() }()
 	for n, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 5 * time.Second, 5 * time.Second} {
 		if got := c.backoff(n); got != want {
@@ -51,7 +57,7 @@ func TestClientBackoff(t *testing.T) {
 	if got := c.backoff(1000); got != 5*time.Second {
 		t.Errorf("backoff(1000) = %v", got)
 	}
-	j := NewClient("http://127.0.0.1:1", &ClientOptions{RandomizationFactor: 0.5})
+	j := NewClient("http://127.0.0.1:1", &ClientOptions{RandomizationFactor: new(0.5)})
 	defer func() { _ = j.Close() }()
 	seen := map[time.Duration]bool{}
 	for range 200 {
@@ -63,6 +69,38 @@ func TestClientBackoff(t *testing.T) {
 	}
 	if len(seen) < 10 {
 		t.Errorf("jitter produced %d distinct delays in 200 draws", len(seen))
+	}
+	z := NewClient("http://127.0.0.1:1", &ClientOptions{ReconnectionDelay: new(time.Duration(0)), RandomizationFactor: new(0.0)})
+	defer func() { _ = z.Close() }()
+	for n := range 5 {
+		if got := z.backoff(n); got != 0 {
+			t.Errorf("backoff(%d) with a zero delay = %v, want 0", n, got)
+		}
+	}
+}
+
+// TestClientOptionsCopied checks that NewClient keeps a copy of its
+// options: what the caller changes afterwards does not reach the client.
+func TestClientOptionsCopied(t *testing.T) {
+	o := &ClientOptions{
+		Reconnection: new(true), RandomizationFactor: new(0.25), ReconnectionDelay: new(time.Second),
+		Engine: engineio.ClientOptions{Transports: []string{"websocket"}, Header: http.Header{"X-A": {"1"}},
+			Query: url.Values{"q": {"1"}}},
+		Namespaces: []string{"/a"},
+	}
+	c := NewClient("http://127.0.0.1:1", o)
+	defer func() { _ = c.Close() }()
+	*o.Reconnection, *o.RandomizationFactor, *o.ReconnectionDelay = false, 1, time.Hour
+	o.Engine.Transports[0] = "polling"
+	o.Engine.Header.Set("X-A", "2")
+	o.Engine.Query.Set("q", "2")
+	o.Namespaces[0] = "/b"
+	o.AuthFunc = func(context.Context, string) (any, error) { return nil, nil }
+	got := c.opts
+	if !*got.Reconnection || *got.RandomizationFactor != 0.25 || *got.ReconnectionDelay != time.Second ||
+		got.Engine.Transports[0] != "websocket" || got.Engine.Header.Get("X-A") != "1" ||
+		got.Engine.Query.Get("q") != "1" || got.Namespaces[0] != "/a" || got.AuthFunc != nil {
+		t.Errorf("the client's options changed with the caller's: %+v", got)
 	}
 }
 

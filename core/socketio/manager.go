@@ -29,7 +29,7 @@ type BroadcastOptions struct {
 }
 
 // Manager keeps room membership and delivers broadcasts for one namespace.
-// The default [InMemoryManager] serves one process; a pub/sub manager wraps
+// The default [inMemoryManager] serves one process; a pub/sub manager wraps
 // it and relays every operation that crosses processes through a broker.
 // All methods are safe for concurrent use.
 type Manager interface {
@@ -77,9 +77,10 @@ type Manager interface {
 	Close() error
 }
 
-// InMemoryManager is the default [Manager]: room membership and delivery
-// within one process. Pub/sub managers embed it for local delivery.
-type InMemoryManager struct {
+// inMemoryManager is the default [Manager]: room membership and delivery
+// within one process. Pub/sub managers reach it through package manager's
+// InMemory, which they embed for local delivery.
+type inMemoryManager struct {
 	nsp *Namespace
 
 	mu    sync.RWMutex
@@ -89,11 +90,11 @@ type InMemoryManager struct {
 	recovery *recoveryStore
 }
 
-var _ Manager = (*InMemoryManager)(nil)
+var _ Manager = (*inMemoryManager)(nil)
 
-// NewInMemoryManager returns the in-process manager of nsp.
-func NewInMemoryManager(nsp *Namespace) *InMemoryManager {
-	m := &InMemoryManager{
+// newInMemoryManager returns the in-process manager of nsp.
+func newInMemoryManager(nsp *Namespace) *inMemoryManager {
+	m := &inMemoryManager{
 		nsp:   nsp,
 		rooms: make(map[string]map[string]struct{}),
 		sids:  make(map[string]map[string]struct{}),
@@ -104,11 +105,8 @@ func NewInMemoryManager(nsp *Namespace) *InMemoryManager {
 	return m
 }
 
-// Namespace returns the namespace the manager serves.
-func (m *InMemoryManager) Namespace() *Namespace { return m.nsp }
-
 // AddAll implements [Manager].
-func (m *InMemoryManager) AddAll(sid string, rooms []string) {
+func (m *inMemoryManager) AddAll(sid string, rooms []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	mine := m.sids[sid]
@@ -128,13 +126,13 @@ func (m *InMemoryManager) AddAll(sid string, rooms []string) {
 }
 
 // Del implements [Manager].
-func (m *InMemoryManager) Del(sid, room string) {
+func (m *inMemoryManager) Del(sid, room string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.delLocked(sid, room)
 }
 
-func (m *InMemoryManager) delLocked(sid, room string) {
+func (m *inMemoryManager) delLocked(sid, room string) {
 	if members := m.rooms[room]; members != nil {
 		delete(members, sid)
 		if len(members) == 0 {
@@ -147,7 +145,7 @@ func (m *InMemoryManager) delLocked(sid, room string) {
 }
 
 // DelAll implements [Manager].
-func (m *InMemoryManager) DelAll(sid string) {
+func (m *inMemoryManager) DelAll(sid string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for room := range m.sids[sid] {
@@ -162,7 +160,7 @@ func (m *InMemoryManager) DelAll(sid string) {
 }
 
 // SocketRooms implements [Manager].
-func (m *InMemoryManager) SocketRooms(sid string) []string {
+func (m *inMemoryManager) SocketRooms(sid string) []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	mine := m.sids[sid]
@@ -178,14 +176,14 @@ func (m *InMemoryManager) SocketRooms(sid string) []string {
 }
 
 // Sockets implements [Manager].
-func (m *InMemoryManager) Sockets(rooms []string) []string {
+func (m *inMemoryManager) Sockets(rooms []string) []string {
 	var out []string
 	m.each(&BroadcastOptions{Rooms: rooms}, func(s *Socket) { out = append(out, s.id) })
 	return out
 }
 
 // Rooms returns every room of the namespace with local members.
-func (m *InMemoryManager) Rooms() []string {
+func (m *inMemoryManager) Rooms() []string {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	out := make([]string, 0, len(m.rooms))
@@ -198,7 +196,7 @@ func (m *InMemoryManager) Rooms() []string {
 
 // each calls fn for every local connected socket matching opts. fn must not
 // change room membership.
-func (m *InMemoryManager) each(opts *BroadcastOptions, fn func(*Socket)) {
+func (m *inMemoryManager) each(opts *BroadcastOptions, fn func(*Socket)) {
 	m.mu.RLock()
 	var except map[string]struct{}
 	if len(opts.Except) > 0 {
@@ -246,7 +244,7 @@ func (m *InMemoryManager) each(opts *BroadcastOptions, fn func(*Socket)) {
 
 // Broadcast implements [Manager]: the packet is encoded once and the same
 // bytes go to every recipient.
-func (m *InMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
+func (m *inMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 	if m.recovery != nil && !opts.Volatile && p.Type == parser.Event && !p.HasID {
 		p = m.recovery.record(p, opts)
 	}
@@ -257,7 +255,7 @@ func (m *InMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 }
 
 // BroadcastWithAck implements [Manager].
-func (m *InMemoryManager) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(*Response)) {
+func (m *inMemoryManager) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(*Response)) {
 	frames := encodeFrames(p)
 	n := 0
 	m.each(opts, func(s *Socket) {
@@ -273,46 +271,42 @@ func (m *InMemoryManager) BroadcastWithAck(p *parser.Packet, opts *BroadcastOpti
 }
 
 // FetchSockets implements [Manager].
-func (m *InMemoryManager) FetchSockets(_ context.Context, opts *BroadcastOptions) ([]*RemoteSocket, error) {
+func (m *inMemoryManager) FetchSockets(_ context.Context, opts *BroadcastOptions) ([]*RemoteSocket, error) {
 	var out []*RemoteSocket
 	m.each(opts, func(s *Socket) { out = append(out, s.remote()) })
 	return out, nil
 }
 
 // AddSockets implements [Manager].
-func (m *InMemoryManager) AddSockets(opts *BroadcastOptions, rooms []string) {
+func (m *inMemoryManager) AddSockets(opts *BroadcastOptions, rooms []string) {
 	m.each(opts, func(s *Socket) { s.Join(rooms...) })
 }
 
 // DelSockets implements [Manager].
-func (m *InMemoryManager) DelSockets(opts *BroadcastOptions, rooms []string) {
-	m.each(opts, func(s *Socket) {
-		for _, r := range rooms {
-			s.Leave(r)
-		}
-	})
+func (m *inMemoryManager) DelSockets(opts *BroadcastOptions, rooms []string) {
+	m.each(opts, func(s *Socket) { s.Leave(rooms...) })
 }
 
 // DisconnectSockets implements [Manager].
-func (m *InMemoryManager) DisconnectSockets(opts *BroadcastOptions, close bool) {
+func (m *inMemoryManager) DisconnectSockets(opts *BroadcastOptions, close bool) {
 	m.each(opts, func(s *Socket) { s.Disconnect(close) })
 }
 
 // ServerSideEmit implements [Manager]: with one process there is nobody to
 // tell, so it returns at once.
-func (m *InMemoryManager) ServerSideEmit(context.Context, *parser.Packet, func(*Response)) error {
+func (m *inMemoryManager) ServerSideEmit(context.Context, *parser.Packet, func(*Response)) error {
 	return nil
 }
 
 // PersistSession implements [Manager].
-func (m *InMemoryManager) PersistSession(s *PersistedSession) {
+func (m *inMemoryManager) PersistSession(s *PersistedSession) {
 	if m.recovery != nil {
 		m.recovery.persist(s)
 	}
 }
 
 // RestoreSession implements [Manager].
-func (m *InMemoryManager) RestoreSession(pid, offset string) (*PersistedSession, bool) {
+func (m *inMemoryManager) RestoreSession(pid, offset string) (*PersistedSession, bool) {
 	if m.recovery == nil {
 		return nil, false
 	}
@@ -320,7 +314,7 @@ func (m *InMemoryManager) RestoreSession(pid, offset string) (*PersistedSession,
 }
 
 // Close implements [Manager].
-func (m *InMemoryManager) Close() error {
+func (m *inMemoryManager) Close() error {
 	if m.recovery != nil {
 		m.recovery.close()
 	}

@@ -9,7 +9,7 @@ import (
 func TestInMemoryManagerRooms(t *testing.T) {
 	srv := NewServer(nil)
 	defer func() { _ = srv.Close() }()
-	m := NewInMemoryManager(srv.Of("/m"))
+	m := newInMemoryManager(srv.Of("/m"))
 
 	m.AddAll("a", []string{"a", "r1", "r2"})
 	m.AddAll("b", []string{"b", "r1"})

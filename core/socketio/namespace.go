@@ -174,10 +174,11 @@ func (n *Namespace) OnServerSideEmit(event string, handler any) error {
 	return nil
 }
 
-// HandleServerSideEmit runs the handler registered with OnServerSideEmit for
-// an event received from another process. Pub/sub managers call it; ack,
-// when not nil, receives the handler's results.
-func (n *Namespace) HandleServerSideEmit(event string, args []json.RawMessage, attachments [][]byte, ack func([]any)) {
+// handleServerSideEmit runs the handler registered with OnServerSideEmit for
+// an event received from another process. Pub/sub managers call it through
+// manager.HandleServerSideEmit; ack, when not nil, receives the handler's
+// results.
+func (n *Namespace) handleServerSideEmit(event string, args []json.RawMessage, attachments [][]byte, ack func([]any)) {
 	n.h.mu.RLock()
 	h := n.h.serverEvents[event]
 	n.h.mu.RUnlock()

@@ -29,8 +29,9 @@ type Options struct {
 	// and data back and receives the packets it missed.
 	Recovery *RecoveryOptions
 
-	// NewManager builds the manager of each namespace. Default
-	// [NewInMemoryManager]. A pub/sub manager relays between processes.
+	// NewManager builds the manager of each namespace. Default: the
+	// in-memory manager, which serves one process. A pub/sub manager
+	// (managers/redis, managers/nats, managers/amqp) relays between processes.
 	NewManager func(nsp *Namespace) Manager
 
 	// Logger receives the Socket.IO layer's logs. Default: discarded.
@@ -81,7 +82,7 @@ func (o *Options) withDefaults() Options {
 		c.Recovery = &r
 	}
 	if c.NewManager == nil {
-		c.NewManager = func(nsp *Namespace) Manager { return NewInMemoryManager(nsp) }
+		c.NewManager = func(nsp *Namespace) Manager { return newInMemoryManager(nsp) }
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

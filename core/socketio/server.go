@@ -77,7 +77,7 @@ func (s *Server) OfFunc(match func(name string, auth json.RawMessage) bool) *Par
 	p := &ParentNamespace{match: match, children: make(map[string]*Namespace)}
 	s.mu.Lock()
 	p.Namespace = &Namespace{name: "parent", server: s, h: newHandlers(), sockets: make(map[string]*Socket)}
-	p.manager = NewInMemoryManager(p.Namespace)
+	p.manager = newInMemoryManager(p.Namespace)
 	s.parents = append(s.parents, p)
 	s.mu.Unlock()
 	return p

@@ -86,26 +86,31 @@ func (sc *SimpleClient) Connect(ctx context.Context) error {
 // ID returns the socket id, "" before the connection.
 func (sc *SimpleClient) ID() string { return sc.sock.ID() }
 
-// Transport returns the current transport, "polling" or "websocket".
+// Transport returns the current transport, "polling" or "websocket", or ""
+// while disconnected and once the client has ended.
 func (sc *SimpleClient) Transport() string { return sc.c.Transport() }
 
 // Client returns the underlying client.
 func (sc *SimpleClient) Client() *Client { return sc.c }
 
-// Emit sends an event. Sent while reconnecting, it is queued.
+// Emit sends an event. Sent while reconnecting, it is queued; once the
+// client has ended, or after a failed Connect, it fails at once with an
+// error matching [ErrDisconnected] (see [ClientSocket.Emit]).
 func (sc *SimpleClient) Emit(event string, args ...any) error {
 	return sc.sock.Emit(event, args...)
 }
 
 // Call sends an event and waits for the server's acknowledgement until ctx
-// ends.
+// ends; it fails at once, as Emit does, when no connection is coming, and
+// with an error matching [ErrDisconnected] when the client ends meanwhile.
 func (sc *SimpleClient) Call(ctx context.Context, event string, args ...any) (*Response, error) {
 	return sc.sock.EmitWithAck(ctx, event, args...)
 }
 
 // Receive returns the next event from the server, waiting until one
 // arrives, ctx ends (ErrTimeout on a deadline) or the client has ended
-// ([ErrDisconnected]; queued events are returned first).
+// (an error matching [ErrDisconnected] that says why; queued events are
+// returned first).
 func (sc *SimpleClient) Receive(ctx context.Context) (event string, args []any, err error) {
 	for {
 		sc.mu.Lock()
@@ -124,7 +129,7 @@ func (sc *SimpleClient) Receive(ctx context.Context) (event string, args []any, 
 			empty := len(sc.queue) == 0
 			sc.mu.Unlock()
 			if empty {
-				return "", nil, ErrDisconnected
+				return "", nil, sc.c.ended()
 			}
 		case <-wake:
 		case <-ctx.Done():

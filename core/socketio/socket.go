@@ -353,8 +353,13 @@ func (s *Socket) Join(rooms ...string) {
 	s.nsp.manager.AddAll(s.id, rooms)
 }
 
-// Leave takes the socket out of a room.
-func (s *Socket) Leave(room string) { s.nsp.manager.Del(s.id, room) }
+// Leave takes the socket out of rooms; leaving a room it is not in does
+// nothing.
+func (s *Socket) Leave(rooms ...string) {
+	for _, r := range rooms {
+		s.nsp.manager.Del(s.id, r)
+	}
+}
 
 // Rooms returns the socket's rooms, its personal room included.
 func (s *Socket) Rooms() []string { return s.nsp.manager.SocketRooms(s.id) }
@@ -823,9 +828,10 @@ type RemoteSocket struct {
 	nsp *Namespace
 }
 
-// NewRemoteSocket binds a socket description received from another process
-// to the namespace, so that its methods work. Pub/sub managers use it.
-func (n *Namespace) NewRemoteSocket(r *RemoteSocket) *RemoteSocket {
+// bindRemote binds a socket description received from another process to
+// the namespace, so that its methods work. Pub/sub managers reach it through
+// manager.NewRemoteSocket.
+func (n *Namespace) bindRemote(r *RemoteSocket) *RemoteSocket {
 	r.nsp = n
 	return r
 }

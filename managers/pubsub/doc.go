@@ -1,6 +1,6 @@
 // Package siopubsub is the broker-neutral pub/sub [socketio.Manager]: it
 // relays every operation that crosses server processes through a [Broker]
-// and delivers locally through the wrapped [socketio.InMemoryManager].
+// and delivers locally through the wrapped [manager.InMemory].
 //
 // A broker is a small file: publish bytes to a channel, subscribe to
 // channels, and optionally count the subscribers of a channel

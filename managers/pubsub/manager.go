@@ -17,6 +17,7 @@ import (
 
 	"github.com/siokit/siokit/core/parser"
 	"github.com/siokit/siokit/core/socketio"
+	"github.com/siokit/siokit/core/socketio/manager"
 )
 
 // ErrQueueFull is the reason logged for a message dropped because the
@@ -28,13 +29,13 @@ var ErrQueueFull = errors.New("siopubsub: publish queue full")
 var errStale = errors.New("siopubsub: queued too long while the broker was unreachable")
 
 // Manager is the pub/sub [socketio.Manager] of one namespace. It embeds the
-// [socketio.InMemoryManager] that delivers to this process's sockets. Its
+// [manager.InMemory] that delivers to this process's sockets. Its
 // methods are safe for concurrent use.
 //
 // A Manager owns two goroutines (a publisher and a subscriber) and one per
 // server-side emit being handled; all have returned when Close returns.
 type Manager struct {
-	*socketio.InMemoryManager
+	*manager.InMemory
 
 	nsp     *socketio.Namespace
 	broker  Broker
@@ -108,17 +109,17 @@ func New(broker Broker, opts *Options) func(nsp *socketio.Namespace) socketio.Ma
 func NewManager(nsp *socketio.Namespace, broker Broker, opts *Options) *Manager {
 	o := opts.withDefaults()
 	m := &Manager{
-		InMemoryManager: socketio.NewInMemoryManager(nsp),
-		nsp:             nsp,
-		broker:          broker,
-		opts:            o,
-		log:             o.Logger.With("nsp", nsp.Name()),
-		uid:             randomID(),
-		queue:           make(chan outgoing, o.QueueSize),
-		ready:           make(chan struct{}),
-		requests:        make(map[string]*request),
-		acks:            make(map[string]*ackRequest),
-		nodes:           make(map[string]time.Time),
+		InMemory: manager.NewInMemory(nsp),
+		nsp:      nsp,
+		broker:   broker,
+		opts:     o,
+		log:      o.Logger.With("nsp", nsp.Name()),
+		uid:      randomID(),
+		queue:    make(chan outgoing, o.QueueSize),
+		ready:    make(chan struct{}),
+		requests: make(map[string]*request),
+		acks:     make(map[string]*ackRequest),
+		nodes:    make(map[string]time.Time),
 	}
 	m.counter, _ = broker.(SubscriberCounter)
 	m.channel = o.Prefix + "#" + nsp.Name() + "#"
@@ -180,7 +181,7 @@ func (m *Manager) Broadcast(p *parser.Packet, opts *socketio.BroadcastOptions) {
 	if !opts.Local {
 		m.publishBroadcast(p, opts)
 	}
-	m.InMemoryManager.Broadcast(p, opts)
+	m.InMemory.Broadcast(p, opts)
 }
 
 func (m *Manager) publishBroadcast(p *parser.Packet, opts *socketio.BroadcastOptions) {
@@ -207,7 +208,7 @@ func (m *Manager) publishBroadcast(p *parser.Packet, opts *socketio.BroadcastOpt
 // or after RequestsTimeout with the counts so far.
 func (m *Manager) BroadcastWithAck(p *parser.Packet, opts *socketio.BroadcastOptions, onCount func(int), onAck func(*socketio.Response)) {
 	if opts.Local {
-		m.InMemoryManager.BroadcastWithAck(p, opts, onCount, onAck)
+		m.InMemory.BroadcastWithAck(p, opts, onCount, onAck)
 		return
 	}
 	others := m.ServerCount(context.Background()) - 1
@@ -226,7 +227,7 @@ func (m *Manager) BroadcastWithAck(p *parser.Packet, opts *socketio.BroadcastOpt
 	if err != nil {
 		m.log.Warn("siopubsub: cannot encode broadcast", "err", err)
 	}
-	m.InMemoryManager.BroadcastWithAck(p, opts, onCount, onAck)
+	m.InMemory.BroadcastWithAck(p, opts, onCount, onAck)
 }
 
 func (m *Manager) broadcastWithAck(id string, msg []byte, others int, p *parser.Packet, opts *socketio.BroadcastOptions,
@@ -237,7 +238,7 @@ func (m *Manager) broadcastWithAck(id string, msg []byte, others int, p *parser.
 	m.acks[id] = a
 	m.mu.Unlock()
 	m.enqueue(m.requestChannel, msg)
-	m.InMemoryManager.BroadcastWithAck(p, opts, func(n int) {
+	m.InMemory.BroadcastWithAck(p, opts, func(n int) {
 		m.mu.Lock()
 		a.local = n
 		m.mu.Unlock()
@@ -308,7 +309,7 @@ func (m *Manager) finishAckLocked(id string, a *ackRequest) {
 // RequestsTimeout, it returns what it has and an error wrapping
 // [socketio.ErrTimeout].
 func (m *Manager) FetchSockets(ctx context.Context, opts *socketio.BroadcastOptions) ([]*socketio.RemoteSocket, error) {
-	local, err := m.InMemoryManager.FetchSockets(ctx, opts)
+	local, err := m.InMemory.FetchSockets(ctx, opts)
 	if err != nil || opts.Local {
 		return local, err
 	}
@@ -365,13 +366,13 @@ func (m *Manager) ask(ctx context.Context, id string, r *request, msg []byte, wh
 // AddSockets implements [socketio.Manager].
 func (m *Manager) AddSockets(opts *socketio.BroadcastOptions, rooms []string) {
 	m.remoteRooms(reqRemoteJoin, opts, rooms)
-	m.InMemoryManager.AddSockets(opts, rooms)
+	m.InMemory.AddSockets(opts, rooms)
 }
 
 // DelSockets implements [socketio.Manager].
 func (m *Manager) DelSockets(opts *socketio.BroadcastOptions, rooms []string) {
 	m.remoteRooms(reqRemoteLeave, opts, rooms)
-	m.InMemoryManager.DelSockets(opts, rooms)
+	m.InMemory.DelSockets(opts, rooms)
 }
 
 func (m *Manager) remoteRooms(typ int, opts *socketio.BroadcastOptions, rooms []string) {
@@ -389,7 +390,7 @@ func (m *Manager) DisconnectSockets(opts *socketio.BroadcastOptions, close bool)
 	if !opts.Local {
 		m.publishRequest(map[string]any{"uid": m.uid, "type": reqRemoteDisconnect, "opts": optsToWire(opts, false), "close": close})
 	}
-	m.InMemoryManager.DisconnectSockets(opts, close)
+	m.InMemory.DisconnectSockets(opts, close)
 }
 
 func (m *Manager) publishRequest(req map[string]any) {
@@ -450,7 +451,7 @@ func (m *Manager) Close() error {
 			delete(m.acks, id)
 		}
 		m.mu.Unlock()
-		_ = m.InMemoryManager.Close()
+		_ = m.InMemory.Close()
 	})
 	return nil
 }
@@ -625,7 +626,7 @@ func (m *Manager) onBroadcast(msg []byte) error {
 		opts = &socketio.BroadcastOptions{}
 	}
 	opts.Local = true
-	m.InMemoryManager.Broadcast(p, opts)
+	m.InMemory.Broadcast(p, opts)
 	return nil
 }
 
@@ -645,18 +646,18 @@ func (m *Manager) onRequest(msg []byte) error {
 	id, _ := req["requestId"].(string)
 	switch typ {
 	case reqSockets:
-		sids := m.InMemoryManager.Sockets(strList(req["rooms"])) //nolint:staticcheck // QF1008: the explicit local manager says this answers with this process's sockets only, as the calls beside it do
+		sids := m.InMemory.Sockets(strList(req["rooms"])) //nolint:staticcheck // QF1008: the explicit local manager says this answers with this process's sockets only, as the calls beside it do
 		if sids == nil {
 			sids = []string{}
 		}
 		m.respond(uid, map[string]any{"requestId": id, "sockets": sids})
 	case reqAllRooms:
-		m.respond(uid, map[string]any{"requestId": id, "rooms": m.InMemoryManager.Rooms()}) //nolint:staticcheck // QF1008: the explicit local manager says this answers with this process's rooms only
+		m.respond(uid, map[string]any{"requestId": id, "rooms": m.InMemory.Rooms()}) //nolint:staticcheck // QF1008: the explicit local manager says this answers with this process's rooms only
 	case reqRemoteJoin, reqRemoteLeave, reqRemoteDisconnect:
 		m.onRemoteRooms(int(typ), req, uid, id)
 	case reqRemoteFetch:
 		opts := optsFromWire(req["opts"])
-		socks, _ := m.InMemoryManager.FetchSockets(m.ctx, opts)
+		socks, _ := m.InMemory.FetchSockets(m.ctx, opts)
 		out := make([]wireSocket, len(socks))
 		for i, s := range socks {
 			out[i] = socketToWire(s)
@@ -707,12 +708,12 @@ func (m *Manager) onRemoteRooms(typ int, req map[string]any, uid, id string) {
 	opts := optsFromWire(o)
 	switch typ {
 	case reqRemoteJoin:
-		m.InMemoryManager.AddSockets(opts, strList(req["rooms"]))
+		m.InMemory.AddSockets(opts, strList(req["rooms"]))
 	case reqRemoteLeave:
-		m.InMemoryManager.DelSockets(opts, strList(req["rooms"]))
+		m.InMemory.DelSockets(opts, strList(req["rooms"]))
 	default:
 		c, _ := req["close"].(bool)
-		m.InMemoryManager.DisconnectSockets(opts, c)
+		m.InMemory.DisconnectSockets(opts, c)
 	}
 }
 
@@ -756,7 +757,7 @@ func (m *Manager) onServerSideEmit(req map[string]any, id string) error {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		m.nsp.HandleServerSideEmit(name, args, atts, ack)
+		manager.HandleServerSideEmit(m.nsp, name, args, atts, ack)
 	}()
 	return nil
 }
@@ -774,7 +775,7 @@ func (m *Manager) onBroadcastWithAck(req map[string]any, uid, id string) error {
 	}
 	opts := optsFromWire(req["opts"])
 	opts.Local = true
-	m.InMemoryManager.BroadcastWithAck(p, opts, func(n int) {
+	m.InMemory.BroadcastWithAck(p, opts, func(n int) {
 		m.respond(uid, map[string]any{"type": reqBroadcastClientCount, "requestId": id, "clientCount": n})
 	}, func(r *socketio.Response) {
 		if r == nil {
@@ -836,7 +837,7 @@ func (m *Manager) onResponse(msg []byte) error {
 			return fmt.Errorf("%w: fetch-sockets response: %w", errMalformed, err)
 		}
 		for i := range socks {
-			r.sockets = append(r.sockets, m.nsp.NewRemoteSocket(socketFromWire(&socks[i], m.nsp.Name())))
+			r.sockets = append(r.sockets, manager.NewRemoteSocket(m.nsp, socketFromWire(&socks[i], m.nsp.Name())))
 		}
 		m.answeredLocked(r)
 		m.mu.Unlock()

@@ -57,6 +57,9 @@ io.on("connection", (socket) => {
   socket.on("shout", (msg) => io.emit("news", msg));
   socket.on("whoami", (cb) => cb("/ " + socket.id));
   socket.on("kick", () => socket.disconnect(true));
+  // Never acknowledges: the client's ack stays pending. "holding" tells the
+  // client the event arrived.
+  socket.on("hold", () => socket.emit("holding"));
   // Closes the transport (an accidental disconnect for the client), then
   // broadcasts while the client is away.
   socket.on("drop", (msg) => {

@@ -80,6 +80,21 @@ async def kick(sid):
     await sio.disconnect(sid)
 
 
+@sio.event
+async def hold(sid):
+    """Never acknowledges: the client's ack stays pending. "holding" tells
+    the client the event arrived."""
+    await sio.emit("holding", to=sid)
+    await asyncio.sleep(3600)
+
+
+@sio.event
+async def drop(sid, *args):
+    """Closes the Engine.IO connection (an accidental disconnect for the
+    client), as the Node server's socket.conn.close() does."""
+    await sio.eio.disconnect(sio.manager.eio_sid_from_sid(sid, "/"))
+
+
 @sio.on("whoami", namespace="/admin")
 async def admin_whoami(sid):
     return "/admin " + sid
