@@ -14,6 +14,7 @@ import (
 // reach, the rooms to skip and flags. Each method returns a new operator, so
 // a partly built one can be reused.
 type BroadcastOperator struct {
+	srv     *Server
 	targets func() []*Namespace
 	opts    BroadcastOptions
 	timeout time.Duration
@@ -69,6 +70,9 @@ func (b *BroadcastOperator) Options() BroadcastOptions { return b.clone().opts }
 
 // Emit sends an event to the selected sockets. The packet is encoded once.
 func (b *BroadcastOperator) Emit(event string, args ...any) error {
+	if err := b.srv.closedErr(); err != nil {
+		return err
+	}
 	if isReserved(event) {
 		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
@@ -90,6 +94,9 @@ func (b *BroadcastOperator) Send(args ...any) error { return b.Emit("message", a
 // timeout (see Timeout) or ctx ends, with the responses so far and an error
 // wrapping ErrTimeout.
 func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]*Response, error) {
+	if err := b.srv.closedErr(); err != nil {
+		return nil, err
+	}
 	if isReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
@@ -178,6 +185,9 @@ func (n *Namespace) dropAcks(id uint64) {
 
 // FetchSockets returns the selected sockets, on every process.
 func (b *BroadcastOperator) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
+	if err := b.srv.closedErr(); err != nil {
+		return nil, err
+	}
 	var out []*RemoteSocket
 	for _, n := range b.targets() {
 		got, err := n.manager.FetchSockets(ctx, &b.opts)
@@ -213,6 +223,9 @@ func (b *BroadcastOperator) DisconnectSockets(close bool) {
 
 // serverSideEmit sends an event to the namespace on the other processes.
 func (n *Namespace) serverSideEmit(ctx context.Context, event string, args []any, onAck func(*Response)) error {
+	if err := n.server.closedErr(); err != nil {
+		return err
+	}
 	if isReserved(event) {
 		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}

@@ -152,9 +152,15 @@ func (c *conn) connect(p *parser.Packet) error {
 	return nil
 }
 
-// fail closes the connection after a protocol violation.
+// fail closes the connection after a protocol violation or a timeout. A
+// routine close (the transport's) logs at Debug; the others at Warn,
+// rate-limited per reason.
 func (c *conn) fail(reason string, err error) {
-	c.srv.log.Info("socketio: closing connection", "eio", c.es.ID(), "reason", reason, "err", err)
+	if reason == ReasonTransportClose {
+		c.srv.log.Debug("socketio: closing connection", "eio", c.es.ID(), "reason", reason, "err", err)
+	} else {
+		c.srv.warnClose(c.es.ID(), reason, err)
+	}
 	c.mu.Lock()
 	if c.closeReason == "" {
 		c.closeReason = reason

@@ -85,9 +85,24 @@ func compileHandlerFor(fn any, withEvent bool, self reflect.Type) (*handler, err
 			return nil, fmt.Errorf("%w: %s: *Socket comes first, and one AckFunc at most, not variadic", ErrBadHandler, t)
 		}
 	}
+	for i, p := range in {
+		if i == h.ackAt {
+			continue
+		}
+		if err := checkDecodable(p); err != nil {
+			return nil, fmt.Errorf("%w: %s: parameter %d: %w", ErrBadHandler, t, i, err)
+		}
+	}
 	h.params = in
-	if n := t.NumOut(); n > 0 && t.Out(n-1) == errorType {
+	n := t.NumOut()
+	if n > 0 && t.Out(n-1) == errorType {
 		h.errResult = true
+		n--
+	}
+	for i := range n {
+		if err := checkEncodable(t.Out(i)); err != nil {
+			return nil, fmt.Errorf("%w: %s: result %d: %w", ErrBadHandler, t, i, err)
+		}
 	}
 	if self == socketType && !withEvent {
 		h.direct = directCall(fn)

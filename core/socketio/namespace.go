@@ -105,9 +105,15 @@ func (n *Namespace) Manager() Manager { return n.manager }
 // run one at a time per socket, in the order the events arrived; a panic in
 // one is recovered and logged.
 func (n *Namespace) On(event string, handler any) error {
+	if err := n.server.closedErr(); err != nil {
+		return err
+	}
+	if err := reservedHandlerName(event); err != nil {
+		return n.server.registrationError(fmt.Errorf("socketio: On(%q): %w", event, err))
+	}
 	h, err := compileHandler(handler, false)
 	if err != nil {
-		return fmt.Errorf("socketio: On(%q): %w", event, err)
+		return n.server.registrationError(fmt.Errorf("socketio: On(%q): %w", event, err))
 	}
 	n.h.updateRoutes(func(r *eventRoutes) { r.events[event] = h })
 	return nil
@@ -119,9 +125,12 @@ func (n *Namespace) On(event string, handler any) error {
 //
 //	func(s *Socket, event string, args ...any) [results...]
 func (n *Namespace) OnAny(handler any) error {
+	if err := n.server.closedErr(); err != nil {
+		return err
+	}
 	h, err := compileHandler(handler, true)
 	if err != nil {
-		return fmt.Errorf("socketio: OnAny: %w", err)
+		return n.server.registrationError(fmt.Errorf("socketio: OnAny: %w", err))
 	}
 	n.h.updateRoutes(func(r *eventRoutes) { r.any = h })
 	return nil
@@ -161,12 +170,15 @@ func (n *Namespace) Use(mw func(s *Socket) error) {
 // process sends with [Namespace.ServerSideEmit]. Its form is that of
 // [Namespace.On] without the socket; results acknowledge.
 func (n *Namespace) OnServerSideEmit(event string, handler any) error {
+	if err := n.server.closedErr(); err != nil {
+		return err
+	}
 	h, err := compileHandler(handler, false)
 	if err != nil {
-		return fmt.Errorf("socketio: OnServerSideEmit(%q): %w", event, err)
+		return n.server.registrationError(fmt.Errorf("socketio: OnServerSideEmit(%q): %w", event, err))
 	}
 	if h.socket {
-		return fmt.Errorf("socketio: OnServerSideEmit(%q): %w: no socket takes part", event, ErrBadHandler)
+		return n.server.registrationError(fmt.Errorf("socketio: OnServerSideEmit(%q): %w: no socket takes part", event, ErrBadHandler))
 	}
 	n.h.mu.Lock()
 	n.h.serverEvents[event] = h
@@ -233,7 +245,7 @@ func (n *Namespace) remove(s *Socket) {
 }
 
 func (n *Namespace) operator() *BroadcastOperator {
-	return &BroadcastOperator{targets: func() []*Namespace { return []*Namespace{n} }}
+	return &BroadcastOperator{srv: n.server, targets: func() []*Namespace { return []*Namespace{n} }}
 }
 
 // To selects the sockets in the given rooms (a socket id names a room) for
@@ -291,6 +303,9 @@ func (n *Namespace) ServerSideEmit(event string, args ...any) error {
 // ServerSideEmitWithAck sends an event to the other server processes and
 // returns each one's acknowledgement, waiting until all answered or ctx ends.
 func (n *Namespace) ServerSideEmitWithAck(ctx context.Context, event string, args ...any) ([]*Response, error) {
+	if err := n.server.closedErr(); err != nil {
+		return nil, err
+	}
 	var mu sync.Mutex
 	var out []*Response
 	err := n.serverSideEmit(ctx, event, args, func(r *Response) {
@@ -338,7 +353,7 @@ func (p *ParentNamespace) child(name string) *Namespace {
 }
 
 func (p *ParentNamespace) operator() *BroadcastOperator {
-	return &BroadcastOperator{targets: p.Children}
+	return &BroadcastOperator{srv: p.server, targets: p.Children}
 }
 
 // To selects rooms across every child namespace.

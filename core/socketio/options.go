@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/siokit/siokit/core/engineio"
+	"github.com/siokit/siokit/core/internal/logx"
 )
 
 // Options configures a [Server]. Zero fields take the default in their comment.
@@ -34,7 +35,12 @@ type Options struct {
 	// (managers/redis, managers/nats, managers/amqp) relays between processes.
 	NewManager func(nsp *Namespace) Manager
 
-	// Logger receives the Socket.IO layer's logs. Default: discarded.
+	// Logger receives the Socket.IO layer's logs. Default: the handler of
+	// [slog.Default] (as it is when NewServer runs), at Warn and above, so
+	// handler panics, arguments that do not decode, acks that cannot be sent
+	// and abuse-guard closes show up. Repeated warnings are rate-limited per
+	// socket and kind, with a count of what was held back. To silence the
+	// layer, pass slog.New(slog.DiscardHandler).
 	Logger *slog.Logger
 }
 
@@ -84,8 +90,6 @@ func (o *Options) withDefaults() Options {
 	if c.NewManager == nil {
 		c.NewManager = func(nsp *Namespace) Manager { return newInMemoryManager(nsp) }
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
+	c.Logger = logx.Default(c.Logger)
 	return c
 }

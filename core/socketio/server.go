@@ -7,9 +7,11 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/siokit/siokit/core/engineio"
+	"github.com/siokit/siokit/core/internal/logx"
 	"github.com/siokit/siokit/core/parser"
 )
 
@@ -26,7 +28,9 @@ type Server struct {
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
 	parents []*ParentNamespace
-	closed  bool
+	closed  atomic.Bool // set under mu; see closedErr
+
+	limiter *logx.Limiter // rate-limits repeated warnings per socket and kind
 
 	wg sync.WaitGroup // handler goroutines
 }
@@ -36,7 +40,7 @@ var _ engineio.Handler = (*Server)(nil)
 // NewServer returns a server with the given options; nil selects every default.
 func NewServer(opts *Options) *Server {
 	o := opts.withDefaults()
-	s := &Server{opts: o, log: o.Logger, nsps: make(map[string]*Namespace)}
+	s := &Server{opts: o, log: o.Logger, nsps: make(map[string]*Namespace), limiter: newLimiter()}
 	s.eio = engineio.NewServer(&o.Engine)
 	s.eio.OnConnection = func(es *engineio.Session) { newConn(s, es) }
 	s.root = s.Of("/")
@@ -148,11 +152,11 @@ func (s *Server) FetchSockets(ctx context.Context) ([]*RemoteSocket, error) {
 // for running handlers to return and closes the managers.
 func (s *Server) Close() error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closed.Load() {
 		s.mu.Unlock()
 		return nil
 	}
-	s.closed = true
+	s.closed.Store(true)
 	var all []*Namespace
 	for _, n := range s.nsps {
 		all = append(all, n)
@@ -171,16 +175,13 @@ func (s *Server) Close() error {
 	return err
 }
 
-// safeCall runs a user callback, logging a panic instead of crashing.
-func (s *Server) safeCall(what, sid string, fn func()) {
-	defer s.recoverHandler(what, sid)
-	fn()
-}
-
-func (s *Server) recoverHandler(what, sid string) {
-	if v := recover(); v != nil {
-		s.log.Error("socketio: panic in "+what, "sid", sid, "panic", v)
+// closedErr returns ErrServerClosed once Close has begun, nil before: every
+// operation that can no longer happen after Close checks it first.
+func (s *Server) closedErr() error {
+	if s.closed.Load() {
+		return ErrServerClosed
 	}
+	return nil
 }
 
 func isReserved(event string) bool { return parser.IsReserved(event) }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -164,6 +165,9 @@ func (s *Socket) EmitVolatile(event string, args ...any) error {
 }
 
 func (s *Socket) emit(event string, args []any, volatile bool) error {
+	if err := s.nsp.server.closedErr(); err != nil {
+		return fmt.Errorf("%w: %w", err, ErrDisconnected)
+	}
 	if isReserved(event) {
 		return fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
@@ -204,6 +208,9 @@ func eventPacket(nsp, event string, args []any) (*parser.Packet, error) {
 // until ctx ends (the error then wraps ErrTimeout on a deadline, and ctx's
 // error in any case) or the socket disconnects (ErrDisconnected).
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*Response, error) {
+	if err := s.nsp.server.closedErr(); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, ErrDisconnected)
+	}
 	if isReserved(event) {
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
@@ -438,12 +445,24 @@ type event struct {
 	acked atomic.Bool
 }
 
-// ack acknowledges the event, once.
+// ack acknowledges the event, once. An ack that cannot be sent is logged
+// (at Warn when its values do not encode or the client's queue refused it,
+// at Debug when the socket has left), as the caller may not look at the
+// error.
 func (e *event) ack(vals ...any) error {
 	if !e.acked.CompareAndSwap(false, true) {
 		return nil
 	}
-	return e.s.sendAck(e.p.ID, vals)
+	err := e.s.sendAck(e.p.ID, vals)
+	if err != nil {
+		srv := e.s.nsp.server
+		if errors.Is(err, ErrDisconnected) {
+			srv.log.Debug("socketio: ack not sent: the socket has left", "sid", e.s.id, "event", e.name)
+		} else {
+			srv.warnSocket(slog.LevelWarn, logAck, e.s.id, "socketio: ack not sent", "event", e.name, "err", err)
+		}
+	}
+	return err
 }
 
 // maxKeptJobs bounds the job array a socket keeps for reuse.
@@ -528,7 +547,12 @@ func (s *Socket) nextJobLocked() (job, bool) {
 // runJob runs one job, recovering a panic.
 func (s *Socket) runJob(j job) {
 	if j.ev != nil {
-		s.nsp.server.safeCall("handler", s.id, func() { s.dispatch(j.ev) })
+		defer func() {
+			if v := recover(); v != nil {
+				s.nsp.server.logPanic("event handler", s.id, v, "event", j.ev.name, "nsp", s.nsp.name)
+			}
+		}()
+		s.dispatch(j.ev)
 		return
 	}
 	s.nsp.server.safeCall("handler", s.id, j.fn)
@@ -625,7 +649,7 @@ func (s *Socket) runConnect() {
 func (s *Socket) guard(fn func(*Socket) error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			s.nsp.server.log.Error("socketio: panic in connect handler", "nsp", s.nsp.name, "panic", v)
+			s.nsp.server.logPanic("connect handler", s.id, v, "nsp", s.nsp.name)
 			err = NewConnectError("Internal server error", nil)
 		}
 	}()
@@ -729,13 +753,13 @@ func (s *Socket) dispatch(ev *event) {
 	}
 	res, took, err := fn.call(s, name, args, p.Attachments, ack)
 	if err != nil {
-		s.nsp.server.log.Warn("socketio: cannot call handler", "sid", s.id, "event", name, "err", err)
+		s.nsp.server.warnSocket(slog.LevelWarn, logBadArgs, s.id,
+			"socketio: event arguments do not fit the handler; it was not called",
+			"event", name, "nsp", s.nsp.name, "err", err)
 		return
 	}
 	if ack != nil && !took {
-		if err := ack(res...); err != nil {
-			s.nsp.server.log.Debug("socketio: ack not sent", "sid", s.id, "err", err)
-		}
+		_ = ack(res...) // logged by ev.ack
 	}
 }
 
@@ -794,7 +818,9 @@ func (s *Socket) onDisconnect(reason string) {
 	s.nsp.manager.DelAll(s.id)
 	s.nsp.remove(s)
 	s.conn.forget(s)
+	srv := s.nsp.server
 	if !wasConnected {
+		srv.forgetSocket(s.id)
 		return
 	}
 	s.enqueue(func() {
@@ -803,8 +829,9 @@ func (s *Socket) onDisconnect(reason string) {
 		fns := slices.Clone(h.onDisconnect)
 		h.mu.RUnlock()
 		for _, fn := range fns {
-			s.nsp.server.safeCall("disconnect handler", s.id, func() { fn(s, reason) })
+			srv.safeCall("disconnect handler", s.id, func() { fn(s, reason) })
 		}
+		srv.forgetSocket(s.id)
 	})
 }
 
