@@ -33,6 +33,11 @@ type Options struct {
 	// [NewInMemoryManager]. A pub/sub manager relays between processes.
 	NewManager func(nsp *Namespace) Manager
 
+	// Parser is the wire format of packets; every client must speak it.
+	// Default nil: the protocol's text format (JSON with binary
+	// attachments). See [Parser].
+	Parser Parser
+
 	// Logger receives the Socket.IO layer's logs. Default: discarded.
 	Logger *slog.Logger
 }
