@@ -8,7 +8,8 @@
 #           package-lock.json (skipped while the repo has no package-lock.json)
 #   python  Debian's python3-socketio and python3-aiohttp for /usr/bin/python3,
 #           with python3-requests and python3-websocket, the transports of its
-#           Client (python-engineio imports them optionally; Debian does not depend on them)
+#           Client (python-engineio imports them optionally; Debian does not depend on them),
+#           and python3-msgpack for its serializer='msgpack' (parsers/msgpack)
 #           (the python3 on PATH may be another interpreter without them)
 #   redis   Debian's redis-server when it is missing, and a server on
 #           127.0.0.1:6379 when nothing answers there
@@ -54,13 +55,13 @@ step_npm() {
 }
 
 step_python() {
-	if [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import socketio, aiohttp, requests, websocket' 2>/dev/null; then
-		log python "/usr/bin/python3 has socketio, aiohttp, requests and websocket"
+	if [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import socketio, aiohttp, requests, websocket, msgpack' 2>/dev/null; then
+		log python "/usr/bin/python3 has socketio, aiohttp, requests, websocket and msgpack"
 		return
 	fi
-	apt_install python3-socketio python3-aiohttp python3-requests python3-websocket
-	/usr/bin/python3 -c 'import socketio, aiohttp, requests, websocket'
-	log python "installed python3-socketio, python3-aiohttp, python3-requests and python3-websocket"
+	apt_install python3-socketio python3-aiohttp python3-requests python3-websocket python3-msgpack
+	/usr/bin/python3 -c 'import socketio, aiohttp, requests, websocket, msgpack'
+	log python "installed python3-socketio, python3-aiohttp, python3-requests, python3-websocket and python3-msgpack"
 }
 
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }

@@ -143,6 +143,10 @@ type ClientOptions struct {
 	// [ErrDisconnected]. Volatile emits are never queued.
 	BufferWhileDisconnected *bool
 
+	// Parser is the wire format; it must be the server's. Default nil: the
+	// protocol's text format. See [Parser].
+	Parser Parser
+
 	// Logger receives the Socket.IO client's logs (Engine.Logger the
 	// Engine.IO layer's). Default: discarded.
 	Logger *slog.Logger
@@ -481,7 +485,7 @@ func (c *Client) ended() error {
 
 // dial opens an Engine.IO session whose messages feed a new clientSession.
 func (c *Client) dial(ctx context.Context) (*clientSession, error) {
-	ses := &clientSession{c: c, dec: parser.Decoder{MaxAttachments: clientMaxAttachments}}
+	ses := &clientSession{c: c, dec: newDecoder(c.opts.Parser, DecoderLimits{MaxAttachments: clientMaxAttachments})}
 	eo := c.opts.Engine
 	eo.OnMessage = ses.onMessage
 	eo.OnClose = ses.onClose
@@ -890,7 +894,7 @@ func (c *Client) safeCall(what string, fn func()) {
 type clientSession struct {
 	c      *Client
 	engine atomic.Pointer[engineio.Client]
-	dec    parser.Decoder // used by onMessage and onClose only, which the engine serialises
+	dec    PacketDecoder // used by onMessage and onClose only, which the engine serialises
 
 	mu     sync.Mutex
 	reason string // why we closed it, when we did

@@ -263,7 +263,7 @@ func (s *ClientSocket) emit(event string, args []any, volatile bool, pa *pending
 		s.nextAck++
 		s.acks[p.ID] = pa
 	}
-	frames := encodeFrames(p)
+	frames := s.c.frames(p)
 	if s.state == stateConnected {
 		err := s.ses.send(frames)
 		if err == nil {
@@ -414,7 +414,7 @@ func (s *ClientSocket) sendConnect(ctx context.Context, ses *clientSession) {
 	}
 	p := &parser.Packet{Type: parser.Connect, Namespace: s.nsp, Data: auth}
 	s.state, s.ses = stateConnecting, ses
-	err = ses.send(encodeFrames(p))
+	err = ses.send(s.c.frames(p))
 	s.mu.Unlock()
 	if err != nil {
 		s.c.log.Debug("socketio: CONNECT not sent", "nsp", s.nsp, "err", err)
@@ -595,7 +595,7 @@ func (s *ClientSocket) leave(tell bool) {
 	was := s.state == stateConnected
 	if tell && s.state != stateDisconnected && s.ses != nil {
 		p := &parser.Packet{Type: parser.Disconnect, Namespace: s.nsp}
-		_ = s.ses.send(encodeFrames(p))
+		_ = s.ses.send(s.c.frames(p))
 	}
 	s.disconnectLocked(true, s.c.leaveError())
 	s.mu.Unlock()
@@ -751,7 +751,7 @@ func (s *ClientSocket) sendAck(ses *clientSession, id uint64, vals []any) error 
 	if s.ses != ses || s.state != stateConnected {
 		return ErrDisconnected
 	}
-	return ses.send(encodeFrames(p))
+	return ses.send(s.c.frames(p))
 }
 
 // onAck resolves a pending acknowledgement; unknown ids are ignored.

@@ -14,7 +14,7 @@ import (
 type conn struct {
 	srv *Server
 	es  *engineio.Session
-	dec parser.Decoder // used only by onMessage and onClose, which the engine serialises
+	dec PacketDecoder // used only by onMessage and onClose, which the engine serialises
 
 	mu           sync.Mutex
 	sockets      map[string]*Socket // by namespace name
@@ -27,7 +27,7 @@ func newConn(srv *Server, es *engineio.Session) *conn {
 	c := &conn{
 		srv:     srv,
 		es:      es,
-		dec:     parser.Decoder{MaxAttachments: srv.opts.MaxAttachments, MaxNamespaceLen: srv.opts.MaxNamespaceLen},
+		dec:     newDecoder(srv.opts.Parser, DecoderLimits{MaxAttachments: srv.opts.MaxAttachments, MaxNamespaceLen: srv.opts.MaxNamespaceLen}),
 		sockets: make(map[string]*Socket),
 	}
 	es.OnMessage(c.onMessage)
@@ -117,7 +117,7 @@ func (c *conn) connect(p *parser.Packet) error {
 	nsp := c.srv.lookup(p.Namespace, auth)
 	if nsp == nil {
 		refusal := &parser.Packet{Type: parser.ConnectError, Namespace: p.Namespace, Data: []byte(`{"message":"Invalid namespace"}`)}
-		_ = c.es.SendPackets(encodeFrames(refusal), false)
+		_ = c.es.SendPackets(c.srv.frames(refusal), false)
 		return nil
 	}
 	var restored *PersistedSession
@@ -186,7 +186,7 @@ func (c *conn) closeWith(reason string) {
 	for _, x := range sockets {
 		if x.Connected() {
 			p := &parser.Packet{Type: parser.Disconnect, Namespace: x.nsp.name}
-			_ = c.es.SendPackets(encodeFrames(p), false)
+			_ = c.es.SendPackets(c.srv.frames(p), false)
 		}
 		x.onDisconnect(reason)
 	}

@@ -248,7 +248,7 @@ func (m *inMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 	if m.recovery != nil && !opts.Volatile && p.Type == parser.Event && !p.HasID {
 		p = m.recovery.record(p, opts)
 	}
-	frames := encodeFrames(p)
+	frames := m.nsp.server.frames(p)
 	// A recipient that cannot take the packet is disconnected or closing;
 	// it misses this broadcast as it would any later one.
 	m.each(opts, func(s *Socket) { _ = s.deliver(frames, p, opts.Volatile) })
@@ -256,7 +256,7 @@ func (m *inMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 
 // BroadcastWithAck implements [Manager].
 func (m *inMemoryManager) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(*Response)) {
-	frames := encodeFrames(p)
+	frames := m.nsp.server.frames(p)
 	n := 0
 	m.each(opts, func(s *Socket) {
 		if s.expectAck(p.ID, onAck) {
@@ -337,7 +337,10 @@ func encodeFrames(p *parser.Packet) []engineio.Packet {
 // framePacket encodes p's header, then the JSON that encode appends to it,
 // into one buffer, and sets p.Data and p.Attachments: the frame and p.Data
 // share the bytes, so a packet without attachments costs one buffer.
-func framePacket(p *parser.Packet, encode func(dst []byte) ([]byte, [][]byte, error)) ([]engineio.Packet, error) {
+func framePacket(pr Parser, p *parser.Packet, encode func(dst []byte) ([]byte, [][]byte, error)) ([]engineio.Packet, error) {
+	if pr != nil {
+		return parserFrames(pr, p, encode)
+	}
 	f := new(frame)
 	// The first byte is room for the Engine.IO packet type
 	// (engineio.MessageFrame).

@@ -35,6 +35,11 @@ type Options struct {
 	// (managers/redis, managers/nats, managers/amqp) relays between processes.
 	NewManager func(nsp *Namespace) Manager
 
+	// Parser is the wire format of packets; every client must speak it.
+	// Default nil: the protocol's text format (JSON with binary
+	// attachments). See [Parser].
+	Parser Parser
+
 	// Logger receives the Socket.IO layer's logs. Default: the handler of
 	// [slog.Default] (as it is when NewServer runs), at Warn and above, so
 	// handler panics, arguments that do not decode, acks that cannot be sent

@@ -176,7 +176,7 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 		return s.nsp.To(s.id).Emit(event, args...)
 	}
 	p := &parser.Packet{Type: parser.Event, Namespace: s.nsp.name}
-	frames, err := eventFrames(p, event, args)
+	frames, err := eventFrames(s.nsp.server.opts.Parser, p, event, args)
 	if err != nil {
 		return err
 	}
@@ -185,8 +185,8 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 
 // eventFrames encodes event and args as p's payload (p gives the header:
 // namespace, ack id) into the frames that carry it.
-func eventFrames(p *parser.Packet, event string, args []any) ([]engineio.Packet, error) {
-	frames, err := framePacket(p, func(dst []byte) ([]byte, [][]byte, error) {
+func eventFrames(pr Parser, p *parser.Packet, event string, args []any) ([]engineio.Packet, error) {
+	frames, err := framePacket(pr, p, func(dst []byte) ([]byte, [][]byte, error) {
 		return parser.EncodeEvent(dst, event, args)
 	})
 	if err != nil {
@@ -215,7 +215,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 		return nil, fmt.Errorf("%w: %q", ErrReservedEvent, event)
 	}
 	p := &parser.Packet{Type: parser.Event, Namespace: s.nsp.name, ID: s.nsp.ackIDs.Add(1) - 1, HasID: true}
-	frames, err := eventFrames(p, event, args)
+	frames, err := eventFrames(s.nsp.server.opts.Parser, p, event, args)
 	if err != nil {
 		return nil, err
 	}
@@ -422,7 +422,7 @@ func (s *Socket) Disconnect(close bool) {
 	// once is not taken for a duplicate CONNECT.
 	s.onDisconnect(ReasonServerNamespaceDisconnect)
 	p := &parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}
-	_ = s.conn.es.SendPackets(encodeFrames(p), false)
+	_ = s.conn.es.SendPackets(s.nsp.server.frames(p), false)
 }
 
 // jobLinger is how long an idle socket's handler goroutine waits for the
@@ -674,11 +674,11 @@ func (s *Socket) accept() {
 	}
 	payload = append(payload, '}')
 	ack := &parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: payload}
-	err := s.conn.es.SendPackets(encodeFrames(ack), false)
+	err := s.conn.es.SendPackets(s.nsp.server.frames(ack), false)
 	if s.recovered != nil {
 		for _, p := range s.recovered.Missed {
 			if err == nil {
-				err = s.conn.es.SendPackets(encodeFrames(p), false)
+				err = s.conn.es.SendPackets(s.nsp.server.frames(p), false)
 			}
 		}
 	}
@@ -715,7 +715,7 @@ func (s *Socket) refuse(err error) {
 	s.conn.forget(s)
 	ce := refusal(err)
 	p := &parser.Packet{Type: parser.ConnectError, Namespace: s.nsp.name, Data: ce.payload()}
-	_ = s.conn.es.SendPackets(encodeFrames(p), false)
+	_ = s.conn.es.SendPackets(s.nsp.server.frames(p), false)
 }
 
 // onEvent queues an event from the client for its handler.
@@ -765,7 +765,7 @@ func (s *Socket) dispatch(ev *event) {
 
 func (s *Socket) sendAck(id uint64, vals []any) error {
 	p := &parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true}
-	frames, err := framePacket(p, func(dst []byte) ([]byte, [][]byte, error) {
+	frames, err := framePacket(s.nsp.server.opts.Parser, p, func(dst []byte) ([]byte, [][]byte, error) {
 		return parser.EncodeAck(dst, vals)
 	})
 	if err != nil {
