@@ -11,6 +11,9 @@
 #           Client (python-engineio imports them optionally; Debian does not depend on them),
 #           and python3-msgpack for its serializer='msgpack' (parsers/msgpack)
 #           (the python3 on PATH may be another interpreter without them)
+#   pyfleet Debian's python3-redis and python3-kombu for /usr/bin/python3, the
+#           brokers of python-socketio's RedisManager and KombuManager, for the
+#           python fleet tests of managers/redis and managers/amqp
 #   redis   Debian's redis-server when it is missing, and a server on
 #           127.0.0.1:6379 when nothing answers there
 #   rabbitmq  Debian's rabbitmq-server when it is missing, started when nothing
@@ -62,6 +65,16 @@ step_python() {
 	apt_install python3-socketio python3-aiohttp python3-requests python3-websocket python3-msgpack
 	/usr/bin/python3 -c 'import socketio, aiohttp, requests, websocket, msgpack'
 	log python "installed python3-socketio, python3-aiohttp, python3-requests, python3-websocket and python3-msgpack"
+}
+
+step_pyfleet() {
+	if [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import redis, kombu' 2>/dev/null; then
+		log pyfleet "/usr/bin/python3 has redis and kombu"
+		return
+	fi
+	apt_install python3-redis python3-kombu
+	/usr/bin/python3 -c 'import redis, kombu'
+	log pyfleet "installed python3-redis and python3-kombu"
 }
 
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
@@ -160,12 +173,12 @@ step_chromium() {
 }
 
 steps=("$@")
-[[ ${#steps[@]} -gt 0 ]] || steps=(npm python redis rabbitmq nats chromium)
+[[ ${#steps[@]} -gt 0 ]] || steps=(npm python pyfleet redis rabbitmq nats chromium)
 for s in "${steps[@]}"; do
 	case $s in
-	npm | python | redis | rabbitmq | nats | chromium) "step_$s" ;;
+	npm | python | pyfleet | redis | rabbitmq | nats | chromium) "step_$s" ;;
 	*)
-		echo "deps: unknown step $s (known: npm python redis rabbitmq nats chromium)" >&2
+		echo "deps: unknown step $s (known: npm python pyfleet redis rabbitmq nats chromium)" >&2
 		exit 2
 		;;
 	esac

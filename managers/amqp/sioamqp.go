@@ -8,6 +8,14 @@
 //	defer b.Close() // after the server's Close
 //	srv := socketio.NewServer(&socketio.Options{NewManager: sioamqp.New(b, nil)})
 //
+// With [siopubsub.Options].Python set, the servers also join a
+// python-socketio 5.x fleet of KombuManager servers and write-only emitters
+// on the same RabbitMQ: python-socketio's channel (default "socketio") is a
+// fanout exchange of its own, declared as kombu declares it (not durable),
+// its messages are published with kombu's content type for raw bytes
+// (application/data, binary), and each subscription binds its queue to it as
+// well. See "Python fleets" in package siopubsub.
+//
 // RabbitMQ cannot count subscribers, so the servers count each other by
 // heartbeat. A lost connection is dialled again on the next publish or
 // subscription; messages published during an outage are lost.
@@ -17,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	amqp "github.com/rabbitmq/amqp091-go"
@@ -38,6 +47,15 @@ type Options struct {
 // New returns a [socketio.Options].NewManager function: every namespace
 // gets a pub/sub manager on b.
 func New(b *Broker, opts *siopubsub.Options) func(nsp *socketio.Namespace) socketio.Manager {
+	if opts != nil && opts.Python != nil {
+		ch := opts.Python.Channel
+		if ch == "" {
+			ch = siopubsub.DefaultPythonChannel
+		}
+		b.mu.Lock()
+		b.pyExchange = ch
+		b.mu.Unlock()
+	}
 	return siopubsub.New(b, noRooms(opts))
 }
 
@@ -59,6 +77,11 @@ func noRooms(opts *siopubsub.Options) *siopubsub.Options {
 type Broker struct {
 	url      string
 	exchange string
+
+	// pyExchange is python-socketio's channel, an exchange of its own
+	// (set by New with Options.Python).
+	pyExchange string
+	pyDeclared bool // on the current connection
 
 	mu     sync.Mutex
 	conn   *amqp.Connection
@@ -105,7 +128,7 @@ func (b *Broker) connLocked() (*amqp.Connection, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("sioamqp: declare exchange: %w", err)
 	}
-	b.conn, b.pub = conn, ch
+	b.conn, b.pub, b.pyDeclared = conn, ch, false
 	return conn, nil
 }
 
@@ -116,7 +139,21 @@ func (b *Broker) Publish(ctx context.Context, channel string, msg []byte) error 
 	if _, err := b.connLocked(); err != nil {
 		return err
 	}
-	err := b.pub.PublishWithContext(ctx, b.exchange, channel, false, false, amqp.Publishing{Body: msg})
+	exchange, key, pub := b.exchange, channel, amqp.Publishing{Body: msg}
+	if channel == b.pyExchange {
+		// As kombu publishes bytes, so that its consumers hand them over
+		// undecoded.
+		exchange, key = b.pyExchange, ""
+		pub.ContentType, pub.ContentEncoding = "application/data", "binary"
+		if !b.pyDeclared {
+			if err := b.pub.ExchangeDeclare(b.pyExchange, amqp.ExchangeFanout, false, false, false, false, nil); err != nil {
+				_ = b.conn.Close()
+				return fmt.Errorf("sioamqp: declare exchange %s: %w", b.pyExchange, err)
+			}
+			b.pyDeclared = true
+		}
+	}
+	err := b.pub.PublishWithContext(ctx, exchange, key, false, false, pub)
 	if err != nil {
 		_ = b.conn.Close() // dial again next time
 		return fmt.Errorf("sioamqp: publish: %w", err)
@@ -131,9 +168,13 @@ func (b *Broker) Subscribe(ctx context.Context, sub siopubsub.Subscription, onMe
 	}
 	b.mu.Lock()
 	conn, err := b.connLocked()
+	py := b.pyExchange
 	b.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	if py != "" && !slices.Contains(sub.Channels, py) {
+		py = ""
 	}
 	ch, err := conn.Channel()
 	if err != nil {
@@ -145,6 +186,12 @@ func (b *Broker) Subscribe(ctx context.Context, sub siopubsub.Subscription, onMe
 	q, err := ch.QueueDeclare("", false, true, true, false, nil)
 	if err == nil {
 		err = ch.QueueBind(q.Name, "", b.exchange, false, nil)
+	}
+	if err == nil && py != "" {
+		err = ch.ExchangeDeclare(py, amqp.ExchangeFanout, false, false, false, false, nil)
+		if err == nil {
+			err = ch.QueueBind(q.Name, "", py, false, nil)
+		}
 	}
 	var deliveries <-chan amqp.Delivery
 	if err == nil {
@@ -166,7 +213,10 @@ func (b *Broker) Subscribe(ctx context.Context, sub siopubsub.Subscription, onMe
 			if !ok {
 				return fmt.Errorf("sioamqp: subscription closed")
 			}
-			if want[d.RoutingKey] {
+			switch {
+			case py != "" && d.Exchange == py:
+				onMessage(py, d.Body)
+			case d.Exchange == b.exchange && want[d.RoutingKey]:
 				onMessage(d.RoutingKey, d.Body)
 			}
 		case <-ctx.Done():

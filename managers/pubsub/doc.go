@@ -25,6 +25,43 @@
 // Each process has a random uid and ignores its own messages. Malformed
 // messages are logged and skipped.
 //
+// # Python fleets
+//
+// With [Options].Python set, a manager also speaks python-socketio 5.x's
+// manager protocol, so siokit servers join a fleet of python-socketio
+// servers (RedisManager, KombuManager, AsyncRedisManager, ...) and their
+// write-only emitters on the same broker and channel (default "socketio"):
+//
+//   - a broadcast is published as python-socketio's emit message, a pickled
+//     dict {method: "emit", event, data, namespace, room, skip_sid,
+//     callback, host_id}, instead of the Node adapter's broadcast; several
+//     arguments go as a tuple, binary as bytes, rooms as one name or a list
+//     (python-socketio's Server reads lists; its AsyncServer 5.7 does not),
+//     except rooms as skip_sid. Each server reads these messages from every
+//     other member, Python or Go;
+//   - a broadcast with acks carries python-socketio's callback (room,
+//     namespace, id) and is answered with callback messages to its host_id.
+//     python-socketio answers a callback once, so of the other processes
+//     the first answer is counted: the emitter waits for its local sockets
+//     and one remote answer, which fits python-socketio's rule that a
+//     callback addresses one socket (to one socket of this process, nothing
+//     is published);
+//   - disconnecting the sockets of rooms also publishes python-socketio's
+//     disconnect message for each room, which a python-socketio server
+//     applies when the room is the id of one of its sockets;
+//   - a DelSockets that empties rooms (every socket leaving them, or
+//     In(room).SocketsLeave(room)) also publishes close_room;
+//   - messages are read as pickles of plain data (package pickle refuses
+//     every opcode that imports or calls) or as JSON, as python-socketio's
+//     listener does; messages from this process (by host_id) are skipped.
+//
+// python-socketio has no remote join or leave, fetch sockets, server-side
+// emit or server count: those stay among siokit servers (Node adapter
+// requests on their own channels). Except rooms reach python-socketio
+// servers as skip_sid, which they match against socket ids only. Packets
+// for a Python callback wait on the local sockets until they answer or
+// disconnect, as in python-socketio.
+//
 // # Faults
 //
 // Publishing never blocks an emit: messages go through a bounded queue to

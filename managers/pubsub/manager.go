@@ -65,6 +65,12 @@ type Manager struct {
 	dropLog  time.Time
 
 	down bool // the last publish failed; owned by the publisher goroutine
+
+	// Python fleet (Options.Python); pyChannel is empty without it.
+	pyChannel string
+	hostID    string
+	pyAckSeq  atomic.Uint64
+	pyAcks    map[uint64]*pyAck
 }
 
 var _ socketio.Manager = (*Manager)(nil)
@@ -126,6 +132,11 @@ func NewManager(nsp *socketio.Namespace, broker Broker, opts *Options) *Manager 
 	m.requestChannel = o.Prefix + "-request#" + nsp.Name() + "#"
 	m.responseChannel = o.Prefix + "-response#" + nsp.Name() + "#"
 	m.ownResponse = m.responseChannel + m.uid + "#"
+	if o.Python != nil {
+		m.pyChannel = o.Python.Channel
+		m.hostID = newHostID()
+		m.pyAcks = make(map[uint64]*pyAck)
+	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(2)
 	go m.publishLoop()
@@ -179,7 +190,11 @@ func (m *Manager) ServerCount(ctx context.Context) int {
 // other processes, then delivered here.
 func (m *Manager) Broadcast(p *parser.Packet, opts *socketio.BroadcastOptions) {
 	if !opts.Local {
-		m.publishBroadcast(p, opts)
+		if m.pyChannel != "" {
+			m.publishPythonEmit(p, opts)
+		} else {
+			m.publishBroadcast(p, opts)
+		}
 	}
 	m.InMemory.Broadcast(p, opts)
 }
@@ -209,6 +224,10 @@ func (m *Manager) publishBroadcast(p *parser.Packet, opts *socketio.BroadcastOpt
 func (m *Manager) BroadcastWithAck(p *parser.Packet, opts *socketio.BroadcastOptions, onCount func(int), onAck func(*socketio.Response)) {
 	if opts.Local {
 		m.InMemory.BroadcastWithAck(p, opts, onCount, onAck)
+		return
+	}
+	if m.pyChannel != "" {
+		m.pyBroadcastWithAck(p, opts, onCount, onAck)
 		return
 	}
 	others := m.ServerCount(context.Background()) - 1
@@ -372,6 +391,9 @@ func (m *Manager) AddSockets(opts *socketio.BroadcastOptions, rooms []string) {
 // DelSockets implements [socketio.Manager].
 func (m *Manager) DelSockets(opts *socketio.BroadcastOptions, rooms []string) {
 	m.remoteRooms(reqRemoteLeave, opts, rooms)
+	if m.pyChannel != "" && !opts.Local {
+		m.pyCloseRooms(opts, rooms)
+	}
 	m.InMemory.DelSockets(opts, rooms)
 }
 
@@ -389,6 +411,9 @@ func (m *Manager) remoteRooms(typ int, opts *socketio.BroadcastOptions, rooms []
 func (m *Manager) DisconnectSockets(opts *socketio.BroadcastOptions, close bool) {
 	if !opts.Local {
 		m.publishRequest(map[string]any{"uid": m.uid, "type": reqRemoteDisconnect, "opts": optsToWire(opts, false), "close": close})
+		if m.pyChannel != "" {
+			m.pyDisconnect(opts)
+		}
 	}
 	m.InMemory.DisconnectSockets(opts, close)
 }
@@ -449,6 +474,10 @@ func (m *Manager) Close() error {
 				t.Stop()
 			}
 			delete(m.acks, id)
+		}
+		for id, a := range m.pyAcks {
+			a.timer.Stop()
+			delete(m.pyAcks, id)
 		}
 		m.mu.Unlock()
 		_ = m.InMemory.Close()
@@ -548,6 +577,9 @@ func (m *Manager) subscribeLoop() {
 	} else {
 		sub.Channels = append(sub.Channels, m.channel)
 	}
+	if m.pyChannel != "" {
+		sub.Channels = append(sub.Channels, m.pyChannel)
+	}
 	backoff := m.opts.MinBackoff
 	for {
 		var subscribed atomic.Bool
@@ -586,6 +618,8 @@ func (m *Manager) onMessage(channel string, msg []byte) {
 	}()
 	var err error
 	switch {
+	case m.pyChannel != "" && channel == m.pyChannel:
+		err = m.onPython(msg)
 	case channel == m.requestChannel:
 		err = m.onRequest(msg)
 	case channel == m.responseChannel || channel == m.ownResponse:

@@ -39,6 +39,10 @@ type Options struct {
 	HeartbeatInterval time.Duration
 	// Logger receives the manager's logs. Default: discarded.
 	Logger *slog.Logger
+	// Python, when set, makes the manager a member of a python-socketio 5.x
+	// fleet on the same broker: see the package documentation's "Python
+	// fleets". Default: off.
+	Python *PythonOptions
 }
 
 // Defaults of [Options].
@@ -80,6 +84,13 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.HeartbeatInterval <= 0 {
 		c.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if c.Python != nil {
+		py := *c.Python
+		if py.Channel == "" {
+			py.Channel = DefaultPythonChannel
+		}
+		c.Python = &py
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -11,6 +11,15 @@
 // an option; it speaks the same messages, on the same channel names, so it
 // is not compatible with Node's createShardedAdapter.
 //
+// With [Options].Python set, the servers also join a python-socketio 5.x
+// fleet on the same Redis (RedisManager or AsyncRedisManager servers and
+// write-only emitters, on the channel "socketio" by default): broadcasts,
+// rooms, callbacks, disconnects and close_room cross between Python and Go
+// servers. See "Python fleets" in package siopubsub.
+//
+//	srv := socketio.NewServer(&socketio.Options{NewManager: sioredis.New(rdb,
+//		&sioredis.Options{Python: &siopubsub.PythonOptions{}})})
+//
 // See package siopubsub for the behaviour during a Redis outage.
 package sioredis
 
@@ -46,6 +55,10 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// Logger receives the manager's logs. Default: discarded.
 	Logger *slog.Logger
+	// Python, when set, makes the servers members of a python-socketio 5.x
+	// fleet (socketio.RedisManager or AsyncRedisManager on the same Redis
+	// and channel): see [siopubsub.PythonOptions]. Default: off.
+	Python *siopubsub.PythonOptions
 }
 
 func (o *Options) pubsub() *siopubsub.Options {
@@ -61,6 +74,7 @@ func (o *Options) pubsub() *siopubsub.Options {
 		MinBackoff:                       c.MinBackoff,
 		MaxBackoff:                       c.MaxBackoff,
 		Logger:                           c.Logger,
+		Python:                           c.Python,
 	}
 }
 

@@ -46,17 +46,25 @@ type Client struct {
 // Dial connects a client to the Socket.IO server at url (http://host:port).
 func Dial(t testing.TB, url string) *Client {
 	t.Helper()
-	return dial(t, url, false)
+	return dial(t, url, false, engineio.TransportWebSocket)
+}
+
+// DialPolling connects a client over HTTP long-polling only, for servers
+// without WebSocket (python-socketio in threading mode without
+// simple-websocket).
+func DialPolling(t testing.TB, url string) *Client {
+	t.Helper()
+	return dial(t, url, false, engineio.TransportPolling)
 }
 
 // DialCounting connects a client that only counts the events it receives
 // (see [Client.Count]), for benchmarks.
 func DialCounting(t testing.TB, url string) *Client {
 	t.Helper()
-	return dial(t, url, true)
+	return dial(t, url, true, engineio.TransportWebSocket)
 }
 
-func dial(t testing.TB, url string, countOnly bool) *Client {
+func dial(t testing.TB, url string, countOnly bool, transport string) *Client {
 	t.Helper()
 	c := &Client{
 		countOnly:    countOnly,
@@ -70,7 +78,7 @@ func dial(t testing.TB, url string, countOnly bool) *Client {
 	defer cancel()
 	eio, err := engineio.Dial(ctx, url, &engineio.ClientOptions{
 		Path:       "/socket.io/",
-		Transports: []string{engineio.TransportWebSocket},
+		Transports: []string{transport},
 		OnMessage: func(data []byte, binary bool) {
 			p, err := dec.Decode(slices.Clone(data), binary)
 			if err != nil || p == nil {

@@ -1,0 +1,33 @@
+//go:build unix
+
+package sioamqp_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/siokit/siokit/core/socketio"
+	sioamqp "github.com/siokit/siokit/managers/amqp"
+	siopubsub "github.com/siokit/siokit/managers/pubsub"
+	siopubsubtest "github.com/siokit/siokit/managers/pubsub/pubsubtest"
+)
+
+// TestPythonFleet runs two siokit servers, a python-socketio Server with
+// KombuManager (testdata/py_kombu_server.py) and a
+// KombuManager(write_only=True) emitter on one RabbitMQ exchange.
+func TestPythonFleet(t *testing.T) {
+	siopubsubtest.RequirePython(t, "socketio", "kombu")
+	siopubsubtest.RunPythonFleet(t, siopubsubtest.PythonFleet{
+		NewManager: func(t testing.TB, prefix, channel string) func(*socketio.Namespace) socketio.Manager {
+			return sioamqp.New(dial(t, prefix), &siopubsub.Options{
+				Prefix: prefix, HeartbeatInterval: 500 * time.Millisecond, Python: &siopubsub.PythonOptions{Channel: channel},
+			})
+		},
+		ServerArgs: func(channel string) []string {
+			return []string{filepath.Join("testdata", "py_kombu_server.py"), amqpURL, channel}
+		},
+		Polling:   true,
+		WriteOnly: "socketio.KombuManager('" + amqpURL + "', channel=channel, write_only=True)",
+	})
+}

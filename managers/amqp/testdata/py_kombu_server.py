@@ -1,0 +1,67 @@
+"""A python-socketio server in a fleet with siokit servers, for
+sioamqp_test.go: Debian's python3-socketio (Server in threading mode) with
+KombuManager on RabbitMQ (python3-kombu). Without simple-websocket, which
+Debian does not package, it serves HTTP long-polling only.
+
+Usage: /usr/bin/python3 py_kombu_server.py AMQP_URL CHANNEL
+
+It listens on a free loopback port and prints "LISTENING <port>". The events
+are those of managers/redis/testdata/py_fleet_server.py.
+"""
+
+import socketserver
+import sys
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import socketio
+
+mgr = socketio.KombuManager(sys.argv[1], channel=sys.argv[2])
+sio = socketio.Server(async_mode="threading", client_manager=mgr)
+
+
+@sio.event
+def join(sid, room):
+    sio.enter_room(sid, room)
+    return True
+
+
+@sio.event
+def bcast(sid, to, skip, event, payload):
+    sio.emit(event, ("py", payload, payload.encode()), to=to or None,
+             skip_sid=skip or None)
+    return True
+
+
+@sio.event
+def kick(sid, target):
+    sio.disconnect(target)
+    return True
+
+
+@sio.event
+def close(sid, room):
+    sio.close_room(room)
+    return True
+
+
+@sio.event
+def call(sid, target):
+    try:
+        return sio.call("ask", "py", to=target, timeout=5)
+    except Exception as e:  # noqa: BLE001 - reported to the test
+        return "error: " + repr(e)
+
+
+class Server(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class Quiet(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+httpd = make_server("127.0.0.1", 0, socketio.WSGIApp(sio),
+                    server_class=Server, handler_class=Quiet)
+print("LISTENING %d" % httpd.server_port, flush=True)
+httpd.serve_forever()
