@@ -9,7 +9,8 @@ import (
 
 func Example() {
 	server := engineio.NewServer(nil) // or a Socket.IO server, or an app.App
-	web := fiber.New()
+	// Streamed request bodies and read, write and idle timeouts.
+	web := fiber.New(siofiber.Config(fiber.Config{}))
 	web.Get("/api/ping", func(c *fiber.Ctx) error { return c.SendString("pong") })
 
 	// Either on a route next to the application's own:

@@ -33,19 +33,38 @@
 // goes away (fasthttp signals it only at server shutdown); the Engine.IO
 // heartbeat reaps dead peers. Request.Context is fiber's user context.
 //
-// # Request bodies
+// # Server configuration
 //
-// Set fiber.Config.StreamRequestBody. fasthttp then hands the handler a
-// body stream, siofiber gives it to the engine, and the engine's
-// MaxHTTPBufferSize applies exactly: an oversized polling POST, by
-// Content-Length or chunked, gets 413, its session is closed, and no more
-// than the limit plus one byte is buffered; the connection of a body left
-// unread is closed after the answer.
+// Build the Fiber app with [Config], which fills in what siokit needs and
+// leaves every other field as given:
 //
-// Without it, fasthttp reads every request body whole before any handler
-// runs, up to fiber.Config.BodyLimit (default 4 MiB), and answers a larger
-// one with its own 413 before siofiber sees the request, so the engine
-// cannot close that session (its heartbeat ends it later). Either way keep
+//	a := fiber.New(siofiber.Config(fiber.Config{}))
+//
+// It streams request bodies (fiber.Config.StreamRequestBody) and sets read,
+// write and idle timeouts ([DefaultReadTimeout], [DefaultWriteTimeout], [DefaultIdleTimeout])
+// where the given config has none. Without a streamed body, fasthttp reads
+// every request body whole before any handler runs, up to
+// fiber.Config.BodyLimit (default 4 MiB): a client that announces a
+// Content-Length of 4 MB and sends one byte makes the server allocate the
+// 4 MB, and 300 of them take a gigabyte. Without a read timeout a client
+// that never finishes its request holds its connection for ever, and the
+// server's shutdown waits for it. [Handler] and [Middleware] log one warning
+// through slog.Default, at their first request, when the app's config does
+// not stream bodies or has no read timeout.
+//
+// The timeouts leave long-polling and WebSocket alone: fasthttp starts its
+// write timeout only when the handler returns, so a long-poll held up to the
+// ping interval is not cut, and a WebSocket's connection leaves fasthttp's
+// request loop once upgraded. A static file of an [app.App] is sent as a
+// stream (fasthttp's body stream, never whole in memory), and the write
+// deadline moves forward each time the client takes another chunk, so a
+// large download to a slow client is cut only when the client stops
+// reading for WriteTimeout.
+//
+// With a streamed body, the engine's MaxHTTPBufferSize applies exactly: an
+// oversized polling POST, by Content-Length or chunked, gets 413, its
+// session is closed, and no more than the limit plus one byte is buffered;
+// the connection of a body left unread is closed after the answer. Keep
 // BodyLimit above MaxHTTPBufferSize (a stream also ends at BodyLimit), so
 // that every oversized body gets the engine's answer.
 //
@@ -78,18 +97,24 @@ import (
 )
 
 // Handler returns a Fiber handler serving h. Mount it on h's path with a
-// wildcard, e.g. web.All("/socket.io/*", siofiber.Handler(h)).
+// wildcard, e.g. web.All("/socket.io/*", siofiber.Handler(h)). At its first
+// request it checks the app's configuration (see [Config]).
 func Handler(h engineio.Handler) fiber.Handler {
+	var check sync.Once
 	return func(c *fiber.Ctx) error {
+		check.Do(func() { warnConfig(c.App().Config()) })
 		Serve(h, c)
 		return nil
 	}
 }
 
 // Middleware returns Fiber middleware that answers the requests h matches and
-// calls c.Next for every other request.
+// calls c.Next for every other request. At its first request it checks the
+// app's configuration (see [Config]).
 func Middleware(h engineio.Handler) fiber.Handler {
+	var check sync.Once
 	return func(c *fiber.Ctx) error {
+		check.Do(func() { warnConfig(c.App().Config()) })
 		if !h.Match(string(c.Context().URI().PathOriginal())) {
 			return c.Next()
 		}
@@ -98,7 +123,8 @@ func Middleware(h engineio.Handler) fiber.Handler {
 	}
 }
 
-// Serve answers one request with h.
+// Serve answers one request with h. It does not check the app's
+// configuration; [Handler] and [Middleware] do.
 func Serve(h engineio.Handler, c *fiber.Ctx) {
 	rc := c.Context()
 	req := &request{
@@ -110,7 +136,7 @@ func Serve(h engineio.Handler, c *fiber.Ctx) {
 		query:  string(rc.URI().QueryString()),
 		remote: rc.RemoteAddr().String(),
 	}
-	h.ServeRequest(response{rc}, req)
+	h.ServeRequest(response{rc: rc, writeTimeout: c.App().Server().WriteTimeout}, req)
 	req.finishBody()
 	req.c = nil // the Ctx goes back to Fiber's pool
 }
@@ -302,8 +328,11 @@ func (w wsConn) Close() error {
 }
 
 // response buffers the body in fasthttp's response, sent when the handler
-// returns.
-type response struct{ rc *fasthttp.RequestCtx }
+// returns; a static file of the App goes out as a stream (app.StreamWriter).
+type response struct {
+	rc           *fasthttp.RequestCtx
+	writeTimeout time.Duration // the server's, moved forward by a file stream
+}
 
 func (p response) SetHeader(name, value string) { p.rc.Response.Header.Set(name, value) }
 func (p response) WriteHeader(status int)       { p.rc.SetStatusCode(status) }

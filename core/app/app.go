@@ -69,17 +69,35 @@ func (a *App) ServeRequest(w engineio.ResponseWriter, r engineio.Request) {
 	NotFound(w)
 }
 
+// StreamWriter is an optional capability of an [engineio.ResponseWriter]:
+// sending a response body from a reader, which the writer takes over. The App
+// finds it by type assertion and serves static files through it, so a server
+// that otherwise buffers a whole response body before sending it (fasthttp)
+// sends a file as a stream, with bounded memory however large the file is.
+type StreamWriter interface {
+	engineio.ResponseWriter
+	// WriteStream sends body, size bytes long, as the response body, after
+	// the status and headers already set. It takes body over: body is closed
+	// once sent, or once the server gives up on the connection. It may return
+	// before the body is sent.
+	WriteStream(body io.ReadCloser, size int64)
+}
+
 // serveFile writes the target's file and reports whether it existed.
 func serveFile(w engineio.ResponseWriter, t target, head bool) bool {
 	f, fi, err := t.open()
 	if err != nil {
 		return false
 	}
-	defer func() { _ = f.Close() }()
 	w.SetHeader("Content-Type", t.ctype)
 	w.SetHeader("Content-Length", strconv.FormatInt(fi.Size(), 10))
 	w.SetHeader("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
+	if sw, ok := w.(StreamWriter); ok && !head {
+		sw.WriteStream(f, fi.Size())
+		return true
+	}
+	defer func() { _ = f.Close() }()
 	if !head {
 		// An error here is the client going away; the status is already sent.
 		_, _ = io.Copy(w, f)

@@ -10,7 +10,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"log/slog"
 	"net/http"
@@ -38,19 +37,40 @@ func main() {
 	}
 	handler := app.New(chat, &app.Options{Static: chatserver.StaticRules(*static, *client)})
 
-	hs := &http.Server{Addr: *addr, Handler: siohttp.Handler(handler), ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts for slow and idle clients that leave long-polling alone: a
+	// long-poll waits up to the ping interval (25 s) before it is answered,
+	// within ReadTimeout and WriteTimeout. net/http clears them on a
+	// WebSocket.
+	hs := &http.Server{
+		Addr:              *addr,
+		Handler:           siohttp.Handler(handler),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       40 * time.Second,
+		WriteTimeout:      40 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go func() {
-		<-ctx.Done()
-		_ = chat.Close()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(shutdown)
-	}()
+	served := make(chan error, 1)
+	go func() { served <- hs.ListenAndServe() }()
 	log.Info("chat listening", "url", "http://"+*addr+"/")
-	if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	select {
+	case err := <-served:
 		log.Error("server stopped", "err", err)
+		stop()
+		os.Exit(1)
+	case <-ctx.Done():
+	}
+	// Close the chat first: every session ends and pending long-polls
+	// return. Then wait for Shutdown, which lets the requests in flight
+	// (downloads included) finish, up to 10 s: main must not return before.
+	_ = chat.Close()
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		log.Error("shutdown", "err", err)
+		cancel()
+		stop()
 		os.Exit(1)
 	}
 }

@@ -12,8 +12,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,7 +28,27 @@ import (
 	"github.com/siokit/siokit/examples/chat/chatserver"
 )
 
-func main() { chatserver.Main("fiber", run) }
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8000", "listen address")
+	static := flag.String("static", "examples/chat/static", "directory of the chat page")
+	client := flag.String("client", "node_modules/socket.io-client/dist", "directory of the socket.io-client browser bundle")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Error("listen", "err", err)
+		os.Exit(1)
+	}
+	log.Info("fiber service listening", "url", "http://"+ln.Addr().String()+"/")
+	if err := run(ctx, ln, chatserver.StaticRules(*static, *client), log); err != nil {
+		log.Error("server stopped", "err", err)
+		stop()
+		os.Exit(1)
+	}
+}
 
 // run serves the service on ln until ctx is done, then closes the chat and
 // shuts Fiber down.
@@ -34,7 +58,10 @@ func run(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slo
 		return err
 	}
 
-	a := fiber.New(fiber.Config{DisableStartupMessage: true})
+	// siofiber.Config streams request bodies (fasthttp would otherwise
+	// allocate each request's declared Content-Length up front) and sets
+	// read, write and idle timeouts that leave long-polling alone.
+	a := fiber.New(siofiber.Config(fiber.Config{DisableStartupMessage: true}))
 	a.Use(recover.New())
 
 	// siokit in front of Fiber's routes: the Socket.IO path and the chat page.
@@ -70,9 +97,10 @@ func run(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slo
 	case <-ctx.Done():
 	}
 	// Close the chat first: every session ends, pending long-polls return
-	// and WebSocket loops end, so Shutdown does not wait for them.
+	// and WebSocket loops end, so Shutdown does not wait for them. Shutdown
+	// then waits for the requests in flight (downloads included), up to 10 s.
 	closeErr := chat.Close()
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := a.ShutdownWithContext(shutdown); err != nil {
 		return errors.Join(closeErr, err)

@@ -11,16 +11,42 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/app"
 	"github.com/siokit/siokit/examples/chat/chatserver"
 )
 
-func main() { chatserver.Main("net/http", run) }
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8000", "listen address")
+	static := flag.String("static", "examples/chat/static", "directory of the chat page")
+	client := flag.String("client", "node_modules/socket.io-client/dist", "directory of the socket.io-client browser bundle")
+	flag.Parse()
+
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Error("listen", "err", err)
+		os.Exit(1)
+	}
+	log.Info("net/http service listening", "url", "http://"+ln.Addr().String()+"/")
+	if err := run(ctx, ln, chatserver.StaticRules(*static, *client), log); err != nil {
+		log.Error("server stopped", "err", err)
+		stop()
+		os.Exit(1)
+	}
+}
 
 // run serves the service on ln until ctx is done, then closes the chat and
 // shuts the HTTP server down.
@@ -38,5 +64,31 @@ func run(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slo
 	// siokit in front of the mux: the Socket.IO path and the chat page.
 	handler := siohttp.Middleware(app.New(chat, &app.Options{Static: static}), mux)
 
-	return chat.Serve(ctx, ln, handler)
+	// Timeouts for slow and idle clients that leave long-polling alone: a
+	// long-poll waits up to the ping interval (25 s) before it is answered,
+	// within ReadTimeout and WriteTimeout. net/http clears them on a
+	// WebSocket.
+	hs := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       40 * time.Second,
+		WriteTimeout:      40 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return errors.Join(err, chat.Close())
+	case <-ctx.Done():
+	}
+	// Close the chat first: every session ends and pending long-polls
+	// return, so Shutdown does not wait for them. Shutdown then waits for
+	// the requests in flight (downloads included), up to 10 s.
+	closeErr := chat.Close()
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutdown)
+	<-served // http.ErrServerClosed, as soon as Shutdown starts
+	return errors.Join(closeErr, err)
 }

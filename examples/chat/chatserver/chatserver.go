@@ -7,20 +7,14 @@
 package chatserver
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/siokit/siokit/core/app"
@@ -167,59 +161,6 @@ func (c *Chat) record(nick, text, room string) Message {
 	}
 	c.recent = append(c.recent, m)
 	return m
-}
-
-// RunFunc serves one example service on ln with the chat's static rules
-// until ctx is done, then shuts it down.
-type RunFunc func(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slog.Logger) error
-
-// Main is the main function the framework examples share: it reads the
-// flags -addr, -static and -client, listens, and runs the service until
-// SIGINT or SIGTERM.
-func Main(name string, run RunFunc) {
-	addr := flag.String("addr", "127.0.0.1:8000", "listen address")
-	static := flag.String("static", "examples/chat/static", "directory of the chat page")
-	client := flag.String("client", "node_modules/socket.io-client/dist", "directory of the socket.io-client browser bundle")
-	flag.Parse()
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Error("listen", "err", err)
-		os.Exit(1)
-	}
-	log.Info(name+" service listening", "url", "http://"+ln.Addr().String()+"/")
-	if err := run(ctx, ln, StaticRules(*static, *client), log); err != nil {
-		log.Error("server stopped", "err", err)
-		stop()
-		os.Exit(1)
-	}
-}
-
-// Serve serves h on ln with net/http until ctx is done, then shuts down
-// in the documented order: the chat first, so every session ends and pending
-// long-polls return, then the HTTP server.
-func (c *Chat) Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	select {
-	case err := <-served:
-		return errors.Join(err, c.Close())
-	case <-ctx.Done():
-	}
-	closeErr := c.Close()
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdown); err != nil {
-		return errors.Join(closeErr, err)
-	}
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		return errors.Join(closeErr, err)
-	}
-	return closeErr
 }
 
 // WriteJSON answers with status and v as JSON.

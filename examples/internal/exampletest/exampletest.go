@@ -16,14 +16,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/siokit/siokit/core/app"
 	"github.com/siokit/siokit/examples/chat/chatserver"
 )
 
+// RunFunc is an example's run function: it serves the example service on ln
+// with the chat's static rules until ctx is done, then shuts it down.
+type RunFunc func(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slog.Logger) error
+
 // Run starts run on a free port of 127.0.0.1 with the chat's static rules,
 // as seen from an examples/<name> directory, checks it end to end, and fails
-// t unless it shuts down cleanly within 10 seconds of ctx's cancellation
+// t unless it shuts down cleanly within 15 seconds of ctx's cancellation
 // while a long-poll is pending.
-func Run(t *testing.T, run chatserver.RunFunc) {
+func Run(t *testing.T, run RunFunc) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -65,8 +70,8 @@ func Run(t *testing.T, run chatserver.RunFunc) {
 		if err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the server did not shut down within 10 s")
+	case <-time.After(15 * time.Second):
+		t.Fatal("the server did not shut down within 15 s")
 	}
 	select {
 	case err := <-poll:
