@@ -21,6 +21,8 @@ type conn struct {
 	everJoined   bool
 	closeReason  string
 	connectTimer *time.Timer
+
+	guard guardState // see guard.go
 }
 
 func newConn(srv *Server, es *engineio.Session) *conn {
@@ -71,13 +73,26 @@ func (c *conn) forget(s *Socket) {
 // onMessage decodes one Engine.IO message and routes the packet. Any
 // protocol violation closes the connection without calling a handler.
 func (c *conn) onMessage(data []byte, binary bool) {
+	if binary && !c.attachmentFits(len(data)) {
+		c.dec.Reset()
+		c.fail(ReasonAttachmentLimit, fmt.Errorf("binary attachments over %d bytes", c.srv.opts.MaxAttachmentBytes))
+		return
+	}
 	p, err := c.dec.Decode(data, binary)
 	if err != nil {
 		c.fail(ReasonParseError, err)
 		return
 	}
 	if p == nil {
-		return // waiting for attachments
+		c.attachmentsPending()
+		return
+	}
+	c.attachmentsDone()
+	if p.Type != parser.Connect && p.Type != parser.Disconnect && !c.throttle(p) {
+		c.srv.warnClose(c.es.ID(), ReasonRateLimitExceeded, fmt.Errorf("over %g packets/s or %d pending events for %s",
+			c.srv.opts.EventRate, c.srv.opts.MaxPendingEvents, c.srv.opts.RateLimitWait))
+		c.closeWith(ReasonRateLimitExceeded)
+		return
 	}
 	if err := c.route(p); err != nil {
 		c.fail(ReasonParseError, err)
@@ -196,6 +211,7 @@ func (c *conn) closeWith(reason string) {
 // onClose disconnects every socket of the closed Engine.IO session.
 func (c *conn) onClose(engineReason string) {
 	c.connectTimer.Stop()
+	c.attachmentsDone()
 	c.dec.Reset()
 	c.mu.Lock()
 	reason := c.closeReason

@@ -73,6 +73,17 @@ const (
 	ReasonParseError                = "parse error"
 	ReasonForcedClose               = "forced close"
 	ReasonForcedServerClose         = "forced server close"
+
+	// ReasonRateLimitExceeded: the client kept sending faster than
+	// Options.EventRate allows, or more events than its handlers could take
+	// (Options.MaxPendingEvents), for longer than Options.RateLimitWait. The
+	// server sends DISCONNECT first, so the official client does not
+	// reconnect on its own.
+	ReasonRateLimitExceeded = "rate limit exceeded"
+	// ReasonAttachmentLimit: a packet's binary attachments did not all
+	// arrive within Options.AttachmentTimeout, or exceeded
+	// Options.MaxAttachmentBytes.
+	ReasonAttachmentLimit = "attachment limit exceeded"
 )
 
 // recoverable reports whether a disconnect with reason keeps the session for

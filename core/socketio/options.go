@@ -40,6 +40,34 @@ type Options struct {
 	// attachments). See [Parser].
 	Parser Parser
 
+	// EventRate and EventBurst limit the packets (events and acks) a client
+	// connection may send, all its namespaces together: a token bucket of
+	// EventBurst tokens refilled at EventRate per second. Over the limit the
+	// server stops reading from the connection until a token is due, so the
+	// client is slowed; a client that keeps it waiting for RateLimitWait
+	// without a pause is disconnected with reason [ReasonRateLimitExceeded].
+	// Defaults 5,000 per second, a burst of 10,000, 5 s. A negative
+	// EventRate disables the limit.
+	EventRate     float64
+	EventBurst    int
+	RateLimitWait time.Duration
+
+	// MaxPendingEvents bounds the events a socket has received and not yet
+	// handled (its handlers run one at a time): at that many, the server
+	// stops reading from the connection until half have run. A client that
+	// keeps it waiting for RateLimitWait plus the engine's WriteTimeout is
+	// disconnected with reason [ReasonRateLimitExceeded]. Default 1,024.
+	MaxPendingEvents int
+
+	// AttachmentTimeout and MaxAttachmentBytes bound a packet's binary
+	// attachments while they arrive: a packet whose announced attachments
+	// are not all in within AttachmentTimeout of its header, or whose
+	// attachments add up to more than MaxAttachmentBytes, is dropped and the
+	// connection closed with reason [ReasonAttachmentLimit]. Defaults 60 s
+	// and 16 MiB.
+	AttachmentTimeout  time.Duration
+	MaxAttachmentBytes int64
+
 	// Logger receives the Socket.IO layer's logs. Default: the handler of
 	// [slog.Default] (as it is when NewServer runs), at Warn and above, so
 	// handler panics, arguments that do not decode, acks that cannot be sent
@@ -66,6 +94,12 @@ const (
 	DefaultMaxAttachments           = 10
 	DefaultMaxNamespaceLen          = 512
 	DefaultMaxDisconnectionDuration = 2 * time.Minute
+	DefaultEventRate                = 5000
+	DefaultEventBurst               = 10000
+	DefaultRateLimitWait            = 5 * time.Second
+	DefaultMaxPendingEvents         = 1024
+	DefaultAttachmentTimeout        = 60 * time.Second
+	DefaultMaxAttachmentBytes       = 16 << 20
 )
 
 func (o *Options) withDefaults() Options {
@@ -84,6 +118,33 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.MaxNamespaceLen <= 0 {
 		c.MaxNamespaceLen = DefaultMaxNamespaceLen
+	}
+	if c.EventRate == 0 {
+		c.EventRate = DefaultEventRate
+	}
+	if c.EventBurst <= 0 {
+		c.EventBurst = DefaultEventBurst
+	}
+	if c.RateLimitWait <= 0 {
+		c.RateLimitWait = DefaultRateLimitWait
+	}
+	if c.MaxPendingEvents <= 0 {
+		c.MaxPendingEvents = DefaultMaxPendingEvents
+	}
+	if c.AttachmentTimeout <= 0 {
+		c.AttachmentTimeout = DefaultAttachmentTimeout
+	}
+	if c.MaxAttachmentBytes <= 0 {
+		c.MaxAttachmentBytes = DefaultMaxAttachmentBytes
+	}
+	if c.Engine.WriteTimeout <= 0 {
+		c.Engine.WriteTimeout = engineio.DefaultWriteTimeout
+	}
+	if c.Engine.MaxQueuedPackets <= 0 {
+		c.Engine.MaxQueuedPackets = engineio.DefaultMaxQueuedPackets
+	}
+	if c.Engine.MaxQueuedBytes <= 0 {
+		c.Engine.MaxQueuedBytes = engineio.DefaultMaxQueuedBytes
 	}
 	if c.Recovery != nil {
 		r := *c.Recovery

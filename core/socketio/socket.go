@@ -75,6 +75,8 @@ type Socket struct {
 	outgoing          []func(event string, args []any)
 	hasOutgoing       atomic.Bool
 
+	slow atomic.Bool // its queue stopped draining (see awaitRoom)
+
 	drain     func() // s.drainJobs, made once
 	jobMu     sync.Mutex
 	jobs      []job         // jobs[jobHead:] wait to run
@@ -83,6 +85,8 @@ type Socket struct {
 	jobIdle   bool          // it waits on jobWake for more
 	jobWake   chan struct{} // wakes it
 	jobsEnded int64         // when the last such goroutine ended (UnixNano)
+	jobRoom   chan struct{} // closed when len(jobs)-jobHead falls to jobRoomAt (see waitJobRoom)
+	jobRoomAt int
 }
 
 func newSocket(nsp *Namespace, c *conn, auth json.RawMessage, restored *PersistedSession) *Socket {
@@ -273,6 +277,13 @@ func (s *Socket) dropAck(id uint64) {
 
 // deliver queues the frames of an encoded packet for this client.
 func (s *Socket) deliver(frames []engineio.Packet, p *parser.Packet, volatile bool) error {
+	if !volatile && s.accepted.Load() {
+		var size int64
+		for _, f := range frames {
+			size += int64(len(f.Data))
+		}
+		s.awaitRoom(len(frames), size)
+	}
 	s.mu.Lock()
 	switch s.state {
 	case stateDisconnected:
@@ -541,6 +552,7 @@ func (s *Socket) nextJobLocked() (job, bool) {
 	j := s.jobs[s.jobHead]
 	s.jobs[s.jobHead] = job{}
 	s.jobHead++
+	s.signalJobRoomLocked()
 	return j, true
 }
 
