@@ -32,6 +32,8 @@ func newConn(srv *Server, es *engineio.Session) *conn {
 	}
 	es.OnMessage(c.onMessage)
 	es.OnClose(c.onClose)
+	es.OnUpgrade(srv.hookUpgraded)
+	srv.hookConnOpened(es.Transport())
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, c.onConnectTimeout)
 	return c
 }
@@ -79,6 +81,7 @@ func (c *conn) onMessage(data []byte, binary bool) {
 	if p == nil {
 		return // waiting for attachments
 	}
+	c.srv.hookPacketIn(p)
 	if err := c.route(p); err != nil {
 		c.fail(ReasonParseError, err)
 	}
@@ -155,6 +158,7 @@ func (c *conn) connect(p *parser.Packet) error {
 // fail closes the connection after a protocol violation.
 func (c *conn) fail(reason string, err error) {
 	c.srv.log.Info("socketio: closing connection", "eio", c.es.ID(), "reason", reason, "err", err)
+	c.srv.hookFail(reason, err)
 	c.mu.Lock()
 	if c.closeReason == "" {
 		c.closeReason = reason
@@ -204,4 +208,5 @@ func (c *conn) onClose(engineReason string) {
 	for _, s := range sockets {
 		s.onDisconnect(reason)
 	}
+	c.srv.hookConnClosed(c.es.Transport(), reason)
 }

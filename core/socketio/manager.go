@@ -253,7 +253,9 @@ func (m *InMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 	frames := m.nsp.server.frames(p)
 	// A recipient that cannot take the packet is disconnected or closing;
 	// it misses this broadcast as it would any later one.
-	m.each(opts, func(s *Socket) { _ = s.deliver(frames, p, opts.Volatile) })
+	n := 0
+	m.each(opts, func(s *Socket) { n++; _ = s.deliver(frames, p, opts.Volatile) })
+	m.nsp.server.hookBroadcast(p, n)
 }
 
 // BroadcastWithAck implements [Manager].
@@ -269,6 +271,7 @@ func (m *InMemoryManager) BroadcastWithAck(p *parser.Packet, opts *BroadcastOpti
 			n++
 		}
 	})
+	m.nsp.server.hookBroadcast(p, n)
 	onCount(n)
 }
 

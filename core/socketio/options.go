@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/siokit/siokit/core/engineio"
+	"github.com/siokit/siokit/core/hooks"
 )
 
 // Options configures a [Server]. Zero fields take the default in their comment.
@@ -37,6 +38,10 @@ type Options struct {
 	// Default nil: the protocol's text format (JSON with binary
 	// attachments). See [Parser].
 	Parser Parser
+
+	// Hooks receives instrumentation events (connections, packets, acks,
+	// broadcasts, errors). Default nil: none, at no cost. See [hooks.Hooks].
+	Hooks *hooks.Hooks
 
 	// Logger receives the Socket.IO layer's logs. Default: discarded.
 	Logger *slog.Logger

@@ -180,6 +180,7 @@ func (s *Server) safeCall(what, sid string, fn func()) {
 func (s *Server) recoverHandler(what, sid string) {
 	if v := recover(); v != nil {
 		s.log.Error("socketio: panic in "+what, "sid", sid, "panic", v)
+		s.hookPanic(what, v)
 	}
 }
 
