@@ -27,6 +27,7 @@ type Session struct {
 
 	onMessage func(data []byte, binary bool)
 	onClose   func(reason string)
+	onUpgrade func(from, to string)
 
 	recvMu   sync.Mutex // delivers messages one at a time
 	inlineOK bool       // the message being delivered came from the WebSocket reader (recvMu)
@@ -93,6 +94,10 @@ func (c *Session) OnMessage(fn func(data []byte, binary bool)) { c.onMessage = f
 
 // OnClose sets the callback run once when the session closes, with the reason.
 func (c *Session) OnClose(fn func(reason string)) { c.onClose = fn }
+
+// OnUpgrade sets the callback run when the session moves to another
+// transport. Set it, as OnMessage, before the session is served.
+func (c *Session) OnUpgrade(fn func(from, to string)) { c.onUpgrade = fn }
 
 // Send queues one message. The engine keeps data until it is written, so the
 // caller must not modify it afterwards; the same slice may be sent to many

@@ -156,6 +156,9 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	c.flushLocked() // what was held back goes out once, in order
 	gen := c.readerGen
 	c.mu.Unlock()
+	if c.onUpgrade != nil {
+		c.onUpgrade(TransportPolling, TransportWebSocket)
+	}
 	c.readLoop(ws, gen, true)
 	c.releaseConn()
 }

@@ -59,11 +59,11 @@ func split(data []byte) ([]json.RawMessage, scanner, error) {
 //     []byte values.
 //
 // The attachments are not copied. Without attachments Unmarshal is
-// json.Unmarshal. A placeholder that names no attachment is an
-// [ErrBadPlaceholder] error.
+// json.Unmarshal (or the codec's, see [SetJSONCodec]). A placeholder that
+// names no attachment is an [ErrBadPlaceholder] error.
 func Unmarshal(raw []byte, attachments [][]byte, v any) error {
 	if len(attachments) == 0 {
-		return json.Unmarshal(raw, v)
+		return unmarshalJSON(raw, v)
 	}
 	if r, ok := v.(*json.RawMessage); ok && r != nil {
 		*r = append((*r)[:0], raw...)
@@ -74,7 +74,7 @@ func Unmarshal(raw []byte, attachments [][]byte, v any) error {
 		return err
 	}
 	if s.placeholders == 0 {
-		return json.Unmarshal(raw, v)
+		return unmarshalJSON(raw, v)
 	}
 	switch t := v.(type) {
 	case *[]byte:
@@ -86,7 +86,7 @@ func Unmarshal(raw []byte, attachments [][]byte, v any) error {
 		if t == nil {
 			break
 		}
-		if err := json.Unmarshal(raw, t); err != nil {
+		if err := unmarshalJSON(raw, t); err != nil {
 			return err
 		}
 		x, err := resolve(*t, attachments)
@@ -98,7 +98,7 @@ func Unmarshal(raw []byte, attachments [][]byte, v any) error {
 		if t == nil {
 			break
 		}
-		if err := json.Unmarshal(raw, t); err != nil {
+		if err := unmarshalJSON(raw, t); err != nil {
 			return err
 		}
 		_, err := resolve(*t, attachments)
@@ -107,13 +107,13 @@ func Unmarshal(raw []byte, attachments [][]byte, v any) error {
 		if t == nil {
 			break
 		}
-		if err := json.Unmarshal(raw, t); err != nil {
+		if err := unmarshalJSON(raw, t); err != nil {
 			return err
 		}
 		_, err := resolve(*t, attachments)
 		return err
 	}
-	return json.Unmarshal(substitute(raw, attachments), v)
+	return unmarshalJSON(substitute(raw, attachments), v)
 }
 
 // substitute returns raw with every outermost placeholder object replaced

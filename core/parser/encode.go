@@ -93,6 +93,9 @@ func (e *encoder) release() {
 
 // json appends v as encoding/json writes it.
 func (e *encoder) json(dst []byte, v any) ([]byte, error) {
+	if out, ok, err := marshalCodec(dst, v); ok {
+		return out, err
+	}
 	if e.js == nil {
 		e.js = jsonPool.Get().(*jsonState)
 	}

@@ -34,6 +34,8 @@ func newConn(srv *Server, es *engineio.Session) *conn {
 	}
 	es.OnMessage(c.onMessage)
 	es.OnClose(c.onClose)
+	es.OnUpgrade(srv.hookUpgraded)
+	srv.hookConnOpened(es.Transport())
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, c.onConnectTimeout)
 	return c
 }
@@ -94,6 +96,7 @@ func (c *conn) onMessage(data []byte, binary bool) {
 		c.closeWith(ReasonRateLimitExceeded)
 		return
 	}
+	c.srv.hookPacketIn(p)
 	if err := c.route(p); err != nil {
 		c.fail(ReasonParseError, err)
 	}
@@ -176,6 +179,7 @@ func (c *conn) fail(reason string, err error) {
 	} else {
 		c.srv.warnClose(c.es.ID(), reason, err)
 	}
+	c.srv.hookFail(reason, err)
 	c.mu.Lock()
 	if c.closeReason == "" {
 		c.closeReason = reason
@@ -226,4 +230,5 @@ func (c *conn) onClose(engineReason string) {
 	for _, s := range sockets {
 		s.onDisconnect(reason)
 	}
+	c.srv.hookConnClosed(c.es.Transport(), reason)
 }

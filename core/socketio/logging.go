@@ -63,6 +63,7 @@ func (s *Server) recoverHandler(what, sid string) {
 func (s *Server) logPanic(what, sid string, v any, extra ...any) {
 	args := append([]any{"panic", v, "stack", string(debug.Stack())}, extra...)
 	s.warnSocket(slog.LevelError, logPanic, sid, "socketio: panic in "+what, args...)
+	s.hookPanic(what, v)
 }
 
 // newLimiter is the limiter of a server's warnings: a few records per

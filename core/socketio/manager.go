@@ -251,7 +251,9 @@ func (m *inMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 	frames := m.nsp.server.frames(p)
 	// A recipient that cannot take the packet is disconnected or closing;
 	// it misses this broadcast as it would any later one.
-	m.each(opts, func(s *Socket) { _ = s.deliver(frames, p, opts.Volatile) })
+	n := 0
+	m.each(opts, func(s *Socket) { n++; _ = s.deliver(frames, p, opts.Volatile) })
+	m.nsp.server.hookBroadcast(p, n)
 }
 
 // BroadcastWithAck implements [Manager].
@@ -267,6 +269,7 @@ func (m *inMemoryManager) BroadcastWithAck(p *parser.Packet, opts *BroadcastOpti
 			n++
 		}
 	})
+	m.nsp.server.hookBroadcast(p, n)
 	onCount(n)
 }
 

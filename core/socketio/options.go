@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/siokit/siokit/core/engineio"
+	"github.com/siokit/siokit/core/hooks"
 	"github.com/siokit/siokit/core/internal/logx"
 )
 
@@ -67,6 +68,10 @@ type Options struct {
 	// and 16 MiB.
 	AttachmentTimeout  time.Duration
 	MaxAttachmentBytes int64
+
+	// Hooks receives instrumentation events (connections, packets, acks,
+	// broadcasts, errors). Default nil: none, at no cost. See [hooks.Hooks].
+	Hooks *hooks.Hooks
 
 	// Logger receives the Socket.IO layer's logs. Default: the handler of
 	// [slog.Default] (as it is when NewServer runs), at Warn and above, so

@@ -224,7 +224,8 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (*R
 		return nil, err
 	}
 	ch := make(chan *Response, 1)
-	if !s.expectAck(p.ID, func(r *Response) { ch <- r }) {
+	start := s.nsp.server.hookClock()
+	if !s.expectAck(p.ID, func(r *Response) { s.nsp.server.hookAck(s.nsp.name, start); ch <- r }) {
 		return nil, ErrDisconnected
 	}
 	if err := s.deliver(frames, p, false); err != nil {
@@ -303,10 +304,12 @@ func (s *Socket) deliver(frames []engineio.Packet, p *parser.Packet, volatile bo
 	}
 	err := s.conn.es.SendPackets(frames, volatile)
 	s.mu.Unlock()
+	s.nsp.server.hookPacketOut(p)
 	if s.hasOutgoing.Load() {
 		s.notifyOutgoing(p)
 	}
 	if err != nil {
+		s.nsp.server.hookError(errKindSend, err)
 		return fmt.Errorf("socketio: send to %s: %w", s.id, err)
 	}
 	return nil
@@ -686,6 +689,7 @@ func (s *Socket) accept() {
 	}
 	payload = append(payload, '}')
 	ack := &parser.Packet{Type: parser.Connect, Namespace: s.nsp.name, Data: payload}
+	s.hookConnected()
 	err := s.conn.es.SendPackets(s.nsp.server.frames(ack), false)
 	if s.recovered != nil {
 		for _, p := range s.recovered.Missed {
@@ -711,6 +715,7 @@ func quote(s string) string {
 
 // refuse answers CONNECT_ERROR and forgets the socket.
 func (s *Socket) refuse(err error) {
+	s.nsp.server.hookError(errKindConnectRefuse, err)
 	s.mu.Lock()
 	if s.state != stateConnecting {
 		s.mu.Unlock()
@@ -763,7 +768,9 @@ func (s *Socket) dispatch(ev *event) {
 	if p.HasID {
 		ack = ev.ack
 	}
+	sp := s.hookEventStart(name, args)
 	res, took, err := fn.call(s, name, args, p.Attachments, ack)
+	sp.end(err)
 	if err != nil {
 		s.nsp.server.warnSocket(slog.LevelWarn, logBadArgs, s.id,
 			"socketio: event arguments do not fit the handler; it was not called",
@@ -813,6 +820,7 @@ func (s *Socket) onDisconnect(reason string) {
 	}
 	wasConnected := s.state == stateConnected
 	s.state = stateDisconnected
+	s.hookDisconnected(reason)
 	acks := s.acks
 	s.acks = make(map[uint64]func(*Response))
 	s.held = nil

@@ -561,6 +561,7 @@ func (m *Manager) publish(o outgoing) {
 		cancel()
 		if err == nil {
 			m.down = false
+			m.hookPublish(o.channel, len(o.data))
 			return
 		}
 	}
@@ -616,6 +617,7 @@ func (m *Manager) onMessage(channel string, msg []byte) {
 			m.log.Error("siopubsub: panic handling a message", "channel", channel, "panic", v)
 		}
 	}()
+	m.hookReceive(channel, len(msg))
 	var err error
 	switch {
 	case m.pyChannel != "" && channel == m.pyChannel:
