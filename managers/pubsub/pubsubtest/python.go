@@ -8,6 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -92,6 +94,15 @@ func StartPython(t testing.TB, args ...string) string {
 		t.Fatalf("%s did not listen:\n%s", args[0], stderr.String())
 	}
 	return ""
+}
+
+// SyncServerScript is the path of a python-socketio Server (threading
+// mode, HTTP long-polling only) whose manager is its first argument: kombu,
+// kafka or redis; then the broker's URL and the channel. Its handlers are
+// those [PythonFleet].ServerArgs needs.
+func SyncServerScript() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "testdata", "py_sync_fleet_server.py")
 }
 
 // RunPython runs a short Python program to its end.

@@ -1,9 +1,12 @@
 """A python-socketio server in a fleet with siokit servers, for
-sioamqp_test.go: Debian's python3-socketio (Server in threading mode) with
-KombuManager on RabbitMQ (python3-kombu). Without simple-websocket, which
+siopubsubtest.RunPythonFleet: Debian's python3-socketio (Server in threading
+mode) with one of its synchronous managers. Without simple-websocket, which
 Debian does not package, it serves HTTP long-polling only.
 
-Usage: /usr/bin/python3 py_kombu_server.py AMQP_URL CHANNEL
+Usage: /usr/bin/python3 py_sync_fleet_server.py MANAGER URL CHANNEL
+
+MANAGER is kombu (KombuManager, python3-kombu), kafka (KafkaManager,
+python3-kafka) or redis (RedisManager, python3-redis).
 
 It listens on a free loopback port and prints "LISTENING <port>". The events
 are those of managers/redis/testdata/py_fleet_server.py.
@@ -15,7 +18,13 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import socketio
 
-mgr = socketio.KombuManager(sys.argv[1], channel=sys.argv[2])
+kind, url, channel = sys.argv[1:4]
+if kind == "kombu":
+    mgr = socketio.KombuManager(url, channel=channel)
+elif kind == "kafka":
+    mgr = socketio.KafkaManager(url, channel=channel)
+else:
+    mgr = socketio.RedisManager(url, channel=channel)
 sio = socketio.Server(async_mode="threading", client_manager=mgr)
 
 
