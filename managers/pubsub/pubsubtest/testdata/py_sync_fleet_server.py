@@ -6,26 +6,39 @@ Debian does not package, it serves HTTP long-polling only.
 Usage: /usr/bin/python3 py_sync_fleet_server.py MANAGER URL CHANNEL
 
 MANAGER is kombu (KombuManager, python3-kombu), kafka (KafkaManager,
-python3-kafka) or redis (RedisManager, python3-redis).
+python3-kafka), redis (RedisManager, python3-redis) or zmq (ZmqManager, which
+needs eventlet: python3-eventlet and python3-zmq; the server then runs on
+eventlet's WSGI server, with WebSocket).
 
 It listens on a free loopback port and prints "LISTENING <port>". The events
 are those of managers/redis/testdata/py_fleet_server.py.
 """
 
-import socketserver
 import sys
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import socketio
+if sys.argv[1] == "zmq":
+    import eventlet
+
+    eventlet.monkey_patch()
+
+import socketserver  # noqa: E402 - after eventlet's monkey patching
+from wsgiref.simple_server import (  # noqa: E402
+    WSGIRequestHandler, WSGIServer, make_server)
+
+import socketio  # noqa: E402
 
 kind, url, channel = sys.argv[1:4]
 if kind == "kombu":
     mgr = socketio.KombuManager(url, channel=channel)
 elif kind == "kafka":
     mgr = socketio.KafkaManager(url, channel=channel)
+elif kind == "zmq":
+    mgr = socketio.ZmqManager(url, channel=channel)
 else:
     mgr = socketio.RedisManager(url, channel=channel)
-sio = socketio.Server(async_mode="threading", client_manager=mgr)
+sio = socketio.Server(
+    async_mode="eventlet" if kind == "zmq" else "threading",
+    client_manager=mgr)
 
 
 @sio.event
@@ -70,7 +83,14 @@ class Quiet(WSGIRequestHandler):
         pass
 
 
-httpd = make_server("127.0.0.1", 0, socketio.WSGIApp(sio),
-                    server_class=Server, handler_class=Quiet)
-print("LISTENING %d" % httpd.server_port, flush=True)
-httpd.serve_forever()
+if kind == "zmq":
+    import eventlet.wsgi
+
+    sock = eventlet.listen(("127.0.0.1", 0))
+    print("LISTENING %d" % sock.getsockname()[1], flush=True)
+    eventlet.wsgi.server(sock, socketio.WSGIApp(sio), log_output=False)
+else:
+    httpd = make_server("127.0.0.1", 0, socketio.WSGIApp(sio),
+                        server_class=Server, handler_class=Quiet)
+    print("LISTENING %d" % httpd.server_port, flush=True)
+    httpd.serve_forever()
