@@ -23,7 +23,7 @@ help: ## List the targets
 	@echo "Targets:"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  \1\t\2/' | expand -t 14
 
-deps: ## Install what the tests need (npm ci, Debian python3-socketio/aiohttp/redis/kombu, redis-server, rabbitmq-server, nats-server, chromium); idempotent
+deps: ## Install what the tests need (npm ci, Debian python3-socketio/aiohttp/redis/kombu/kafka/zmq/eventlet, redis-server, rabbitmq-server, nats-server, chromium); idempotent
 	@scripts/deps.sh
 
 test: deps ## Run every module's tests with -race, then each fuzz target for FUZZTIME

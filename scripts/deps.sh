@@ -11,9 +11,11 @@
 #           Client (python-engineio imports them optionally; Debian does not depend on them),
 #           and python3-msgpack for its serializer='msgpack' (parsers/msgpack)
 #           (the python3 on PATH may be another interpreter without them)
-#   pyfleet Debian's python3-redis and python3-kombu for /usr/bin/python3, the
-#           brokers of python-socketio's RedisManager and KombuManager, for the
-#           python fleet tests of managers/redis and managers/amqp
+#   pyfleet Debian's python3-redis, python3-kombu, python3-kafka, python3-zmq
+#           and python3-eventlet for /usr/bin/python3, the brokers of
+#           python-socketio's RedisManager, KombuManager, KafkaManager and
+#           ZmqManager (which needs eventlet), for the python fleet tests of
+#           managers/redis, managers/amqp, managers/kafka and managers/zmq
 #   redis   Debian's redis-server when it is missing, and a server on
 #           127.0.0.1:6379 when nothing answers there
 #   rabbitmq  Debian's rabbitmq-server when it is missing, started when nothing
@@ -68,13 +70,14 @@ step_python() {
 }
 
 step_pyfleet() {
-	if [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c 'import redis, kombu' 2>/dev/null; then
-		log pyfleet "/usr/bin/python3 has redis and kombu"
+	local check='import redis, kombu, kafka, zmq, eventlet.green.zmq'
+	if [[ -x /usr/bin/python3 ]] && /usr/bin/python3 -c "$check" 2>/dev/null; then
+		log pyfleet "/usr/bin/python3 has redis, kombu, kafka, zmq and eventlet"
 		return
 	fi
-	apt_install python3-redis python3-kombu
-	/usr/bin/python3 -c 'import redis, kombu'
-	log pyfleet "installed python3-redis and python3-kombu"
+	apt_install python3-redis python3-kombu python3-kafka python3-zmq python3-eventlet
+	/usr/bin/python3 -c "$check"
+	log pyfleet "installed python3-redis, python3-kombu, python3-kafka, python3-zmq and python3-eventlet"
 }
 
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }

@@ -3,7 +3,6 @@
 package sioamqp_test
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,7 +13,7 @@ import (
 )
 
 // TestPythonFleet runs two siokit servers, a python-socketio Server with
-// KombuManager (testdata/py_kombu_server.py) and a
+// KombuManager (siopubsubtest.SyncServerScript) and a
 // KombuManager(write_only=True) emitter on one RabbitMQ exchange.
 func TestPythonFleet(t *testing.T) {
 	siopubsubtest.RequirePython(t, "socketio", "kombu")
@@ -25,7 +24,7 @@ func TestPythonFleet(t *testing.T) {
 			})
 		},
 		ServerArgs: func(channel string) []string {
-			return []string{filepath.Join("testdata", "py_kombu_server.py"), amqpURL, channel}
+			return []string{siopubsubtest.SyncServerScript(), "kombu", amqpURL, channel}
 		},
 		Polling:   true,
 		WriteOnly: "socketio.KombuManager('" + amqpURL + "', channel=channel, write_only=True)",

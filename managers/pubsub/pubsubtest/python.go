@@ -8,6 +8,8 @@ import (
 	"context"
 	"encoding/json"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -94,6 +96,16 @@ func StartPython(t testing.TB, args ...string) string {
 	return ""
 }
 
+// SyncServerScript is the path of a python-socketio Server (threading
+// mode, HTTP long-polling only; eventlet with WebSocket for zmq) whose
+// manager is its first argument: kombu, kafka, redis or zmq; then the
+// broker's URL and the channel. Its handlers are
+// those [PythonFleet].ServerArgs needs.
+func SyncServerScript() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "testdata", "py_sync_fleet_server.py")
+}
+
 // RunPython runs a short Python program to its end.
 func RunPython(t testing.TB, program string, args ...string) {
 	t.Helper()
@@ -117,6 +129,9 @@ type PythonFleet struct {
 	// WriteOnly is a Python expression of a write-only python-socketio
 	// manager on the fleet's channel, which is in the variable channel.
 	WriteOnly string
+	// AfterEmit are Python statements run after the write-only manager's
+	// emits, before the program ends (to let a ZeroMQ socket flush).
+	AfterEmit string
 }
 
 // RunPythonFleet runs two siokit servers and a python-socketio server on
@@ -256,6 +271,7 @@ channel = sys.argv[1]
 m = `+f.WriteOnly+`
 m.emit('job', data=('done', b'\x07', 3), room=sys.argv[2], namespace='/')
 m.emit('sync', data=None, namespace='/')
+`+f.AfterEmit+`
 `, channel, c0.SID())
 		e := c0.Expect(t, "job")
 		var n int
