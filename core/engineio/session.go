@@ -3,6 +3,7 @@ package engineio
 import (
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ type Handshake struct {
 type Session struct {
 	srv       *Server
 	id        string
+	addr      string // the client address counted by Server.perAddr
 	handshake *Handshake
 
 	onMessage func(data []byte, binary bool)
@@ -242,6 +244,7 @@ func (c *Session) close(reason string, tell bool) {
 	c.mu.Unlock()
 
 	c.srv.remove(c)
+	c.srv.log.Debug("engineio: session closed", "sid", c.id, "reason", reason)
 	if linger {
 		c.srv.linger(c)
 	}
@@ -277,10 +280,27 @@ func (c *Session) runOnClose(reason string) {
 	}()
 }
 
-// recoverCallback logs a panic of a user callback instead of crashing.
+// recoverCallback logs a panic of a user callback, with its stack, instead
+// of crashing.
 func (c *Session) recoverCallback(what string) {
 	if v := recover(); v != nil {
-		c.srv.log.Error("engineio: panic in "+what+" callback", "sid", c.id, "panic", v)
+		c.srv.log.Error("engineio: panic in "+what+" callback", "sid", c.id, "panic", v,
+			"stack", string(debug.Stack()))
+	}
+}
+
+// abort closes the session's network connections at once, for a
+// [Server.Shutdown] whose context ended: a writer stuck on a peer that does
+// not read, and the reader, return.
+func (c *Session) abort() {
+	c.mu.Lock()
+	ws, probe := c.ws, c.probe
+	c.mu.Unlock()
+	if ws != nil {
+		ws.Close()
+	}
+	if probe != nil {
+		probe.Close()
 	}
 }
 
