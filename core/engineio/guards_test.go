@@ -445,3 +445,25 @@ func TestShutdown(t *testing.T) {
 		t.Error("Shutdown returned before the close callback ran")
 	}
 }
+
+// TestPanicLogged: a panicking message callback is recovered and logged at
+// Error with its stack, at most the limiter's burst of times per address.
+func TestPanicLogged(t *testing.T) {
+	var logs logRecords
+	srv := NewServer(&Options{Logger: logs.logger(slog.LevelWarn)})
+	sess := &Session{srv: srv, id: "p", addr: "192.0.2.1", transport: TransportPolling, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	sess.OnMessage(func([]byte, bool) { panic("handler bug") })
+	for range 20 {
+		if _, ok := sess.receive(Packet{Type: PacketMessage, Data: []byte("x")}, false); !ok {
+			t.Fatal("a panicking callback closed the session")
+		}
+	}
+	recs := logs.records(t, "panic in message callback")
+	if len(recs) == 0 || len(recs) > 5 {
+		t.Fatalf("%d records for 20 panics, want 1 to 5", len(recs))
+	}
+	if stack, _ := recs[0]["stack"].(string); recs[0]["level"] != "ERROR" || recs[0]["panic"] != "handler bug" ||
+		!strings.Contains(stack, "TestPanicLogged") {
+		t.Errorf("record %v, want level ERROR, the panic value and a stack through the test", recs[0])
+	}
+}

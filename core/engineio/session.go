@@ -1,6 +1,8 @@
 package engineio
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -123,7 +125,9 @@ func (c *Session) SendPackets(ps []Packet, volatile bool) error {
 		if volatile {
 			return nil
 		}
-		c.srv.log.Warn("engineio: outgoing queue full, closing session", "sid", c.id)
+		c.srv.limiter.Log(context.Background(), c.srv.log, slog.LevelWarn, "queue|"+c.addr,
+			"engineio: outgoing queue full (the client does not read), closing session",
+			"sid", c.id, "remote", c.addr)
 		c.close(ReasonTransportError, false)
 		return ErrQueueFull
 	}
@@ -284,8 +288,10 @@ func (c *Session) runOnClose(reason string) {
 // of crashing.
 func (c *Session) recoverCallback(what string) {
 	if v := recover(); v != nil {
-		c.srv.log.Error("engineio: panic in "+what+" callback", "sid", c.id, "panic", v,
-			"stack", string(debug.Stack()))
+		// Rate-limited per client address: a peer may trigger it at will.
+		c.srv.limiter.Log(context.Background(), c.srv.log, slog.LevelError, "panic|"+c.addr,
+			"engineio: panic in "+what+" callback", "sid", c.id, "remote", c.addr,
+			"panic", v, "stack", string(debug.Stack()))
 	}
 }
 
