@@ -135,6 +135,7 @@ func Serve(h engineio.Handler, c *fiber.Ctx) {
 		path:   string(rc.URI().PathOriginal()),
 		query:  string(rc.URI().QueryString()),
 		remote: rc.RemoteAddr().String(),
+		tls:    rc.IsTLS(),
 	}
 	h.ServeRequest(response{rc: rc, writeTimeout: c.App().Server().WriteTimeout}, req)
 	req.finishBody()
@@ -200,6 +201,7 @@ func Unwrap(r engineio.Request) *fiber.Ctx {
 var (
 	_ engineio.Request          = (*request)(nil)
 	_ engineio.Upgrader         = (*request)(nil)
+	_ engineio.TLSRequest       = (*request)(nil)
 	_ engineio.ResponseWriter   = response{}
 	_ engineio.RawWebSocketConn = (*websocket.Conn)(nil)
 	_ engineio.RawWebSocketConn = (*wsConn)(nil)
@@ -212,6 +214,7 @@ type request struct {
 	rc                          *fasthttp.RequestCtx
 	ctx                         context.Context
 	method, path, query, remote string
+	tls                         bool
 	stream                      *bodyStream // the body, if fasthttp streams it
 }
 
@@ -220,6 +223,10 @@ func (q *request) Method() string           { return q.method }
 func (q *request) Path() string             { return q.path }
 func (q *request) RawQuery() string         { return q.query }
 func (q *request) RemoteAddr() string       { return q.remote }
+
+// TLS reports whether the request came over TLS, for the engine's
+// same-origin check.
+func (q *request) TLS() bool { return q.tls }
 
 // Body returns fasthttp's body stream when the server streams request
 // bodies (readable only while the engine serves the request), or else a copy

@@ -1,6 +1,7 @@
 package siofiber_test
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -199,3 +200,28 @@ func TestEngineIOClient(t *testing.T) { eiotest.RunClient(t, serve(mountRoute)) 
 // TestEngineIOClientInterop drives the official JavaScript engine.io-client
 // against Fiber.
 func TestEngineIOClientInterop(t *testing.T) { eiotest.RunClientInterop(t, serve(mountMiddleware)) }
+
+// TestPollingSurvivesServerTimeouts: a Fiber app with ReadTimeout,
+// WriteTimeout and IdleTimeout of 2 s keeps a long-polling client on one
+// sid for a minute (polls wait up to the 25 s ping interval). fasthttp sets
+// a response's write deadline after the handler returns and reads nothing
+// while it runs, so its timeouts do not cut a long-poll; siofiber needs no
+// deadline handling of its own, and this test holds it to that.
+func TestPollingSurvivesServerTimeouts(t *testing.T) {
+	t.Parallel()
+	for _, stream := range []bool{false, true} {
+		t.Run(fmt.Sprintf("timeouts 2s, StreamRequestBody %v, 60s", stream), func(t *testing.T) {
+			t.Parallel()
+			eiotest.HoldPolling(t, func(h engineio.Handler) string {
+				a := fiber.New(fiber.Config{
+					DisableStartupMessage: true, StreamRequestBody: stream,
+					ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second, IdleTimeout: 2 * time.Second,
+				})
+				a.All("/engine.io/*", siofiber.Handler(h))
+				base, stop := listen(t, a)
+				t.Cleanup(stop)
+				return base
+			}, time.Minute)
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -92,3 +93,22 @@ func TestEngineIOClient(t *testing.T) { eiotest.RunClient(t, serve(mountRoute)) 
 // TestEngineIOClientInterop drives the official JavaScript engine.io-client
 // through this adapter.
 func TestEngineIOClientInterop(t *testing.T) { eiotest.RunClientInterop(t, serve(mountMiddleware)) }
+
+// TestPollingSurvivesServerTimeouts: a gin service on an http.Server with
+// WriteTimeout and ReadTimeout of 2 s keeps a long-polling client on one
+// sid for a minute (polls wait up to the 25 s ping interval).
+func TestPollingSurvivesServerTimeouts(t *testing.T) {
+	t.Parallel()
+	t.Run("gin, WriteTimeout and ReadTimeout 2s, 60s", func(t *testing.T) {
+		t.Parallel()
+		eiotest.HoldPolling(t, func(h engineio.Handler) string {
+			ts := httptest.NewUnstartedServer(mountRoute(h))
+			ts.Config.WriteTimeout = 2 * time.Second
+			ts.Config.ReadTimeout = 2 * time.Second
+			ts.Config.IdleTimeout = 2 * time.Second
+			ts.Start()
+			t.Cleanup(ts.Close)
+			return ts.URL
+		}, time.Minute)
+	})
+}

@@ -9,10 +9,12 @@ package siohttp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -56,9 +58,11 @@ func Unwrap(r engineio.Request) *http.Request {
 }
 
 var (
-	_ engineio.Request        = (*request)(nil)
-	_ engineio.Upgrader       = (*request)(nil)
-	_ engineio.ResponseWriter = (*request)(nil)
+	_ engineio.Request          = (*request)(nil)
+	_ engineio.Upgrader         = (*request)(nil)
+	_ engineio.ResponseWriter   = (*request)(nil)
+	_ engineio.TLSRequest       = (*request)(nil)
+	_ engineio.DeadlineExtender = (*request)(nil)
 
 	_ engineio.RawWebSocketConn = (*websocket.Conn)(nil)
 )
@@ -78,6 +82,23 @@ func (q *request) Headers() http.Header {
 	h := q.r.Header.Clone()
 	h.Set("Host", q.r.Host)
 	return h
+}
+
+// TLS reports whether the request came over TLS, for the engine's
+// same-origin check.
+func (q *request) TLS() bool { return q.r.TLS != nil }
+
+// ExtendDeadlines moves the connection's read and write deadlines to t
+// through http.ResponseController, so that an http.Server's ReadTimeout and
+// WriteTimeout do not cut a long-poll: the engine calls it before a poll
+// waits and before a POST's packets are delivered. Without it a ReadTimeout
+// cancels the request's context once it expires (net/http's background
+// read fails), and a WriteTimeout fails the poll's response.
+func (q *request) ExtendDeadlines(t time.Time) error {
+	rc := http.NewResponseController(q.w)
+	errR := rc.SetReadDeadline(t)
+	errW := rc.SetWriteDeadline(t)
+	return errors.Join(errR, errW)
 }
 
 func (q *request) Header(name string) string {

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/eiotest"
@@ -95,4 +96,23 @@ func TestUnwrap(t *testing.T) {
 	if got != "unwrap-test" {
 		t.Errorf("Unwrap(r).UserAgent() = %q", got)
 	}
+}
+
+// TestPollingSurvivesServerTimeouts: an http.Server with WriteTimeout and
+// ReadTimeout of 2 s keeps a long-polling client on one sid for a minute
+// (polls wait up to the 25 s ping interval).
+func TestPollingSurvivesServerTimeouts(t *testing.T) {
+	t.Parallel()
+	t.Run("WriteTimeout and ReadTimeout 2s, 60s", func(t *testing.T) {
+		t.Parallel()
+		eiotest.HoldPolling(t, func(h engineio.Handler) string {
+			ts := httptest.NewUnstartedServer(siohttp.Handler(h))
+			ts.Config.WriteTimeout = 2 * time.Second
+			ts.Config.ReadTimeout = 2 * time.Second
+			ts.Config.IdleTimeout = 2 * time.Second
+			ts.Start()
+			t.Cleanup(ts.Close)
+			return ts.URL
+		}, time.Minute)
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"mime"
 	"net/url"
 	"os"
 	"path"
@@ -37,6 +38,11 @@ type StaticRule struct {
 	Path string
 	// ContentType, if set, replaces the one derived from the file extension.
 	ContentType string
+	// Dotfiles lets a directory rule serve files and directories whose name
+	// starts with a dot (".env", ".git/config", ".well-known/..."). Off by
+	// default: such a URL is not served by the rule (404 unless another
+	// handler takes it). A file rule serves the file it names either way.
+	Dotfiles bool
 
 	kind ruleKind
 }
@@ -57,7 +63,9 @@ func FileWithType(url, path, contentType string) StaticRule {
 // Dir returns a rule that serves the files under dir for URLs under prefix:
 // with prefix "/static", "/static/css/a.css" is dir/css/a.css and
 // "/static/" is dir's index file. prefix is matched by whole segments, with
-// or without a trailing slash; "/" serves dir for every URL.
+// or without a trailing slash; "/" serves dir for every URL. A URL with a
+// segment that starts with a dot (".env", ".git/config") is not served
+// unless the rule's Dotfiles is set (see [StaticRule.WithDotfiles]).
 func Dir(prefix, dir string) StaticRule {
 	return StaticRule{URL: strings.TrimRight(cleanURL(prefix), "/"), Path: dir, kind: kindDir}
 }
@@ -160,25 +168,72 @@ func cleanURL(u string) string {
 	return u
 }
 
-// contentTypes is python-engineio's table.
+// WithDotfiles returns the rule with [StaticRule.Dotfiles] set.
+func (r StaticRule) WithDotfiles() StaticRule {
+	r.Dotfiles = true
+	return r
+}
+
+// contentTypes is python-engineio's table (the first eight) and the web
+// types a browser checks (it refuses an image, module, font or wasm served
+// as application/octet-stream with nosniff), so that the answer does not
+// depend on the host's mime files.
 var contentTypes = map[string]string{
-	".css":  "text/css",
-	".gif":  "image/gif",
-	".html": "text/html",
-	".jpg":  "image/jpeg",
-	".js":   "application/javascript",
-	".json": "application/json",
-	".png":  "image/png",
-	".txt":  "text/plain",
+	".css":         "text/css",
+	".gif":         "image/gif",
+	".html":        "text/html",
+	".jpg":         "image/jpeg",
+	".js":          "application/javascript",
+	".json":        "application/json",
+	".png":         "image/png",
+	".txt":         "text/plain",
+	".htm":         "text/html",
+	".jpeg":        "image/jpeg",
+	".mjs":         "application/javascript",
+	".svg":         "image/svg+xml",
+	".wasm":        "application/wasm",
+	".woff":        "font/woff",
+	".woff2":       "font/woff2",
+	".ttf":         "font/ttf",
+	".otf":         "font/otf",
+	".ico":         "image/x-icon",
+	".webp":        "image/webp",
+	".avif":        "image/avif",
+	".map":         "application/json",
+	".webmanifest": "application/manifest+json",
+	".xml":         "application/xml",
+	".pdf":         "application/pdf",
+	".mp4":         "video/mp4",
+	".webm":        "video/webm",
+	".mp3":         "audio/mpeg",
+	".wav":         "audio/wav",
 }
 
 // ContentType returns the content type for a file name by its extension
-// (case-insensitive), or application/octet-stream.
+// (case-insensitive): from the built-in table of web types above, then from
+// mime.TypeByExtension (the host's tables), else application/octet-stream.
 func ContentType(name string) string {
-	if t, ok := contentTypes[strings.ToLower(path.Ext(name))]; ok {
+	ext := strings.ToLower(path.Ext(name))
+	if t, ok := contentTypes[ext]; ok {
 		return t
 	}
+	if ext != "" {
+		if t := mime.TypeByExtension(ext); t != "" {
+			return t
+		}
+	}
 	return "application/octet-stream"
+}
+
+// hasDotSegment reports whether a slash path has a segment that starts
+// with a dot.
+func hasDotSegment(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // rules is the compiled form of a rule list.
@@ -233,6 +288,9 @@ func (rs *rules) resolve(raw string) (target, bool) {
 			continue
 		}
 		rel, ctype := p[len(r.URL)+1:], r.ContentType
+		if !r.Dotfiles && hasDotSegment(rel) {
+			return target{}, false
+		}
 		if rel == "" || strings.HasSuffix(rel, "/") {
 			rel += rs.index
 			if rs.indexType != "" {

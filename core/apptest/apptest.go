@@ -113,6 +113,9 @@ var files = map[string]string{
 	"public/Upper.JSON":        `{"upper":true}`,
 	"public/noext":             "noext",
 	"public/emptydir/.keep":    "",
+	"public/.env":              "SECRET=dotfile",
+	"public/.git/config":       "[core] dotfile",
+	"public/css/.hidden.css":   "dotfile{}",
 	"site/home.htm":            "<h1>site home</h1>",
 	"site/index.html":          "<h1>not the index here</h1>",
 	"site/docs/home.htm":       "<h1>docs home</h1>",
@@ -491,13 +494,20 @@ func runTraversal(t *testing.T, mount eiotest.Mount, tr tree) {
 		"/raw/../secret.txt",
 		"/raw/%2e%2e%2fsecret.txt",
 		"/page/../secret.txt",
+		// Dotfiles and dot-directories are not served by a directory rule.
+		"/static/.env",
+		"/static/%2eenv",
+		"/static/.git/config",
+		"/static/%2Egit/config",
+		"/static/css/.hidden.css",
+		"/static/emptydir/.keep",
 	}
 	if tr.symlinks {
 		paths = append(paths, "/static/escape.txt", "/static/up.txt", "/static/updir/secret.txt", "/static/updir/")
 	}
 	for _, p := range paths {
 		res, body := e.do(t, http.MethodGet, p, "")
-		if strings.Contains(body, secret) {
+		if strings.Contains(body, secret) || strings.Contains(body, "dotfile") {
 			t.Errorf("GET %s revealed the file outside the rules: %d %q", p, res.StatusCode, body)
 			continue
 		}

@@ -37,6 +37,10 @@ var scenarios = []scenario{
 	{"MaxConnections", testMaxConnections},
 	{"ConcurrentSessions", testConcurrentSessions},
 	{"ServerClose", testServerClose},
+	{"Compression", testCompression},
+	{"CORSScheme", testCORSScheme},
+	{"PerAddressCap", testPerAddressCap},
+	{"Shutdown", testShutdown},
 }
 
 func testPollingHandshake(t *testing.T, mount Mount) {

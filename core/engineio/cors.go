@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -8,6 +9,17 @@ import (
 
 // originRefused is python-engineio's answer to a refused origin.
 const originRefused = "Not an accepted origin."
+
+// TLSRequest is an optional capability of a [Request]: whether it came over
+// TLS, which tells the same-origin check the scheme to compare with the
+// Origin's. siokit's adapters implement it. A Request without it has no
+// known scheme, and the same-origin check then accepts the request's host
+// over http and https alike.
+type TLSRequest interface {
+	Request
+	// TLS reports whether the request came over a TLS connection.
+	TLS() bool
+}
 
 // checkOrigin applies the CORS policy to a request that carries an Origin
 // header; requests without one (same-site tools, non-browser clients) pass.
@@ -32,26 +44,67 @@ func (s *Server) originAllowed(origin string, r Request) bool {
 	if slices.Contains(allowed, "*") || slices.Contains(allowed, origin) {
 		return true
 	}
-	return sameOrigin(origin, r)
+	return s.sameOrigin(origin, r)
 }
 
-// sameOrigin reports whether origin names the host the request was sent to,
-// over http or https (behind a proxy the scheme is not always knowable).
-func sameOrigin(origin string, r Request) bool {
-	host := r.Header("X-Forwarded-Host")
-	if host == "" {
-		host = r.Header("Host")
+// sameOrigin reports whether origin names the scheme and host the request
+// was sent to. Forwarded headers stand for them only when the proxy is
+// trusted (Options.TrustProxy).
+func (s *Server) sameOrigin(origin string, r Request) bool {
+	host, scheme := r.Header("Host"), ""
+	if t, ok := r.(TLSRequest); ok {
+		scheme = "http"
+		if t.TLS() {
+			scheme = "https"
+		}
+	}
+	if s.opts.TrustProxy {
+		if h := firstValue(r.Header("X-Forwarded-Host")); h != "" {
+			host = h
+		}
+		if p := strings.ToLower(firstValue(r.Header("X-Forwarded-Proto"))); p == "http" || p == "https" {
+			scheme = p
+		}
 	}
 	if host == "" {
 		return false
 	}
-	rest, ok := strings.CutPrefix(origin, "https://")
-	if !ok {
-		if rest, ok = strings.CutPrefix(origin, "http://"); !ok {
-			return false
+	oScheme, rest, ok := strings.Cut(origin, "://")
+	if !ok || !strings.EqualFold(rest, host) {
+		return false
+	}
+	oScheme = strings.ToLower(oScheme)
+	if scheme == "" { // unknown: either
+		return oScheme == "http" || oScheme == "https"
+	}
+	return oScheme == scheme
+}
+
+// firstValue returns the first element of a comma-separated header value.
+func firstValue(v string) string {
+	v, _, _ = strings.Cut(v, ",")
+	return strings.TrimSpace(v)
+}
+
+// clientAddr returns the address a request is counted and logged under: the
+// host of its RemoteAddr, or with a trusted proxy the last address of
+// X-Forwarded-For, the one the proxy saw.
+func (s *Server) clientAddr(r Request) string {
+	if s.opts.TrustProxy {
+		if xff := r.Header("X-Forwarded-For"); xff != "" {
+			if i := strings.LastIndexByte(xff, ','); i >= 0 {
+				xff = xff[i+1:]
+			}
+			if a := strings.TrimSpace(xff); a != "" {
+				return a
+			}
 		}
 	}
-	return strings.EqualFold(rest, host)
+	addr := r.RemoteAddr()
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
 }
 
 // setCORS adds the CORS response headers for an allowed cross-origin request.

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/siokit/siokit/core/internal/logx"
 )
 
 // Transport names, as they appear in the "transport" query parameter.
@@ -55,6 +57,32 @@ type Options struct {
 	// cap is refused with status 403, code 4. Zero means no cap.
 	MaxConnections int
 
+	// MaxConnectionsPerAddress caps the open sessions of one remote address
+	// (the host part of Request.RemoteAddr, or the client address that a
+	// trusted proxy forwards, see TrustProxy), so that one host cannot take
+	// every session. A handshake over the cap is refused with status 403,
+	// code 4, message "Too many connections from this address", and logged
+	// at Warn (rate-limited). Default [DefaultMaxConnectionsPerAddress];
+	// negative means no cap. Behind a reverse proxy that is not trusted
+	// every client shares the proxy's address: set TrustProxy, or raise or
+	// disable the cap.
+	MaxConnectionsPerAddress int
+
+	// TrustProxy says that every request comes through a reverse proxy that
+	// sets X-Forwarded-Host, X-Forwarded-Proto and X-Forwarded-For, and
+	// that clients cannot set those headers themselves. The same-origin
+	// check then compares the Origin with the forwarded host and scheme, and
+	// the per-address cap counts the last address of X-Forwarded-For (the
+	// one the proxy saw). Off by default: those headers are ignored, since a
+	// client can send them.
+	TrustProxy bool
+
+	// HTTPCompression compresses long-polling responses (gzip or deflate,
+	// as the client's Accept-Encoding allows), as the reference servers do.
+	// The zero value compresses responses of 1 KiB and more; see
+	// [CompressionOptions].
+	HTTPCompression CompressionOptions
+
 	// Cookie, if set, makes the handshake set a cookie holding the session id.
 	// It is a template: Value becomes the session id, an empty Name becomes
 	// "io", and every other attribute (Path, Secure, HttpOnly, SameSite, ...)
@@ -62,7 +90,12 @@ type Options struct {
 	Cookie *http.Cookie
 
 	// CORS controls which origins may talk to the server. The zero value is
-	// the same-origin policy, for long-polling and WebSocket alike.
+	// the same-origin policy, for long-polling and WebSocket alike: a
+	// request's Origin must name the scheme and the host the request came to
+	// (the scheme from [TLSRequest], the host from the Host header; the
+	// X-Forwarded-Proto and X-Forwarded-Host headers stand for them only
+	// with TrustProxy). A refused origin gets status 400, code 3, and is
+	// logged at Warn with the accepted list.
 	CORS CORSOptions
 
 	// MaxQueuedPackets and MaxQueuedBytes bound each session's outgoing queue.
@@ -73,8 +106,22 @@ type Options struct {
 	MaxQueuedPackets int
 	MaxQueuedBytes   int64
 
-	// Logger receives the engine's logs. Default: discarded.
+	// Logger receives the engine's logs. Default: a logger that writes Warn
+	// and above to the handler of [slog.Default] (refused origins, requests
+	// outside Path, unknown session ids, refused handshakes, panics in
+	// callbacks; the records a peer can cause are rate-limited per address
+	// and kind). slog.New(slog.DiscardHandler) silences it.
 	Logger *slog.Logger
+}
+
+// CompressionOptions configures the compression of long-polling responses
+// (Node's httpCompression option).
+type CompressionOptions struct {
+	// Disable turns compression off.
+	Disable bool
+	// Threshold is the smallest response, in bytes, that is compressed.
+	// Default 1024, as in Node.
+	Threshold int
 }
 
 // CORSOptions selects the origins allowed to make cross-origin requests.
@@ -98,6 +145,10 @@ const (
 	DefaultMaxHTTPBufferSize = 1_000_000
 	DefaultMaxQueuedPackets  = 4096
 	DefaultMaxQueuedBytes    = 16 << 20
+	// DefaultMaxConnectionsPerAddress is generous: it is meant to stop one
+	// host from taking every session, not to limit offices behind a NAT.
+	DefaultMaxConnectionsPerAddress = 1000
+	DefaultCompressionThreshold     = 1024
 )
 
 // withDefaults returns a copy of o with every zero field set to its default.
@@ -138,8 +189,12 @@ func (o *Options) withDefaults() Options {
 	if c.MaxQueuedBytes <= 0 {
 		c.MaxQueuedBytes = DefaultMaxQueuedBytes
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
+	c.Logger = logx.Default(c.Logger)
+	if c.MaxConnectionsPerAddress == 0 {
+		c.MaxConnectionsPerAddress = DefaultMaxConnectionsPerAddress
+	}
+	if c.HTTPCompression.Threshold <= 0 {
+		c.HTTPCompression.Threshold = DefaultCompressionThreshold
 	}
 	c.CORS.AllowedOrigins = slices.Clone(c.CORS.AllowedOrigins)
 	return c

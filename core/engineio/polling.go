@@ -1,11 +1,13 @@
 package engineio
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 var payloadPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
@@ -30,9 +32,34 @@ func readBody(r io.Reader, size, limit int64) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r, limit+1))
 }
 
+// DeadlineExtender is an optional capability of a [Request]: moving the
+// read and write deadlines of the connection the request came on. The
+// engine calls it before a long-poll waits and after it has read a POST's
+// body, with a time that covers the longest wait and the response's write
+// (PingInterval plus PingTimeout from now), so that a server's ReadTimeout
+// or WriteTimeout shorter than the ping interval does not cut a long-poll.
+// siohttp implements it with http.ResponseController; an adapter whose
+// server applies its timeouts around the handler only (fasthttp) needs not.
+type DeadlineExtender interface {
+	Request
+	// ExtendDeadlines sets the connection's read and write deadlines to t.
+	// An error means the server cannot (the engine then goes on).
+	ExtendDeadlines(t time.Time) error
+}
+
+// extendDeadlines gives a long-poll's connection the time it needs, where
+// the adapter can.
+func (c *Session) extendDeadlines(r Request) {
+	if d, ok := r.(DeadlineExtender); ok {
+		o := &c.srv.opts
+		_ = d.ExtendDeadlines(time.Now().Add(o.PingInterval + o.PingTimeout))
+	}
+}
+
 // poll answers a long-polling GET: at once with what is queued, or when a
 // packet is queued, the session closes or the client goes away.
 func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
+	c.extendDeadlines(r)
 	c.mu.Lock()
 	if c.transport != TransportPolling {
 		c.mu.Unlock()
@@ -88,9 +115,21 @@ func (c *Session) poll(w ResponseWriter, r Request) *RequestError {
 	buf := AppendPayload((*bp)[:0], packets)
 	c.srv.setCORS(w, r)
 	w.SetHeader("Content-Type", "text/plain; charset=UTF-8")
-	w.SetHeader("Content-Length", strconv.Itoa(len(buf)))
+	body := buf
+	var zbuf *bytes.Buffer
+	if hc := &c.srv.opts.HTTPCompression; !hc.Disable && len(buf) >= hc.Threshold {
+		if enc := pickEncoding(r.Header("Accept-Encoding")); enc != "" {
+			zbuf = compressPayload(enc, buf)
+			body = zbuf.Bytes()
+			w.SetHeader("Content-Encoding", enc)
+		}
+	}
+	w.SetHeader("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(buf)
+	_, err := w.Write(body)
+	if zbuf != nil {
+		releaseCompressed(zbuf)
+	}
 	*bp = buf
 	payloadPool.Put(bp)
 	if err != nil {
@@ -141,6 +180,9 @@ func (c *Session) post(w ResponseWriter, r Request) *RequestError {
 		c.close(ReasonTransportError, false)
 		return badRequest(CodeBadRequest)
 	}
+	// Delivering the packets may take a while (the message callbacks), and
+	// the server's read timeout must not cancel the request meanwhile.
+	c.extendDeadlines(r)
 	// body is never reused, so the packets may keep slices of it.
 	err = DecodePayload(body, func(p Packet) error {
 		if _, ok := c.receive(p, false); !ok {

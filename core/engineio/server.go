@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -12,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/siokit/siokit/core/internal/logx"
 )
 
 // Handler serves requests through the adapter contract. *Server implements
@@ -34,8 +37,9 @@ type Server struct {
 	// messages is delivered.
 	OnConnection func(s *Session)
 
-	opts Options
-	log  *slog.Logger
+	opts    Options
+	log     *slog.Logger
+	limiter *logx.Limiter // rate-limits the Warn records a peer can cause
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
@@ -43,6 +47,7 @@ type Server struct {
 	// pending, until the next poll takes their close packet.
 	closing map[string]*Session
 	closed  bool
+	perAddr map[string]int // open sessions per client address (clientAddr)
 	wg      sync.WaitGroup // the sessions' WebSocket loops and close callbacks
 
 	// writerWakes counts the writer goroutines started or woken, so that a
@@ -56,7 +61,11 @@ var _ Handler = (*Server)(nil)
 // NewServer returns a server with the given options; nil selects every default.
 func NewServer(opts *Options) *Server {
 	o := opts.withDefaults()
-	return &Server{opts: o, log: o.Logger, sessions: make(map[string]*Session), closing: make(map[string]*Session)}
+	return &Server{
+		opts: o, log: o.Logger, limiter: logx.NewLimiter(0, 0),
+		sessions: make(map[string]*Session), closing: make(map[string]*Session),
+		perAddr: make(map[string]int),
+	}
 }
 
 // Options returns the server's options with defaults filled in.
@@ -83,8 +92,46 @@ func (s *Server) Count() int {
 }
 
 // Close closes every session with reason "server shutting down", refuses new
-// handshakes and waits until every session's callbacks have returned.
+// handshakes and waits until every session's callbacks have returned. It is
+// the immediate form of [Server.Shutdown].
 func (s *Server) Close() error {
+	s.closeSessions()
+	s.wg.Wait()
+	return nil
+}
+
+// Shutdown closes the server gracefully, as http.Server.Shutdown does: it
+// refuses new handshakes, closes every session with reason "server shutting
+// down" (a polling client gets its close packet, a WebSocket client what was
+// queued and then the close), and waits for the sessions' connection loops
+// and callbacks to return. When ctx ends first, it closes every session's
+// network connection at once and returns ctx.Err(); callbacks still running
+// then are not waited for.
+//
+// Shutdown (like Close) waits for the callbacks, so a callback that calls it
+// waits for itself until ctx ends: from a callback, call it on a goroutine
+// of its own.
+func (s *Server) Shutdown(ctx context.Context) error {
+	all := s.closeSessions()
+	done := make(chan struct{})
+	go func() { // ends when the last callback does, whether or not ctx has ended
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, sess := range all {
+			sess.abort()
+		}
+		return ctx.Err()
+	}
+}
+
+// closeSessions refuses new handshakes, drops the lingering sessions and
+// closes the open ones, which it returns.
+func (s *Server) closeSessions() []*Session {
 	s.mu.Lock()
 	s.closed = true
 	all := make([]*Session, 0, len(s.sessions))
@@ -99,8 +146,7 @@ func (s *Server) Close() error {
 	for _, sess := range all {
 		sess.close(ReasonServerShuttingDown, true)
 	}
-	s.wg.Wait()
-	return nil
+	return all
 }
 
 // ServeRequest answers one Engine.IO request.
@@ -112,7 +158,10 @@ func (s *Server) ServeRequest(w ResponseWriter, r Request) {
 
 func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 	if !s.Match(r.Path()) {
-		// Mounted on every path: what is not under ours is not for us.
+		// Mounted on every path: what is not under ours is not for us. It
+		// is logged, as it is usually a mount under a route prefix.
+		s.warn(r, "path", "engineio: request outside the engine's path; mounted under a prefix? set Options.Path",
+			"path", r.Path(), "enginePath", s.opts.Path)
 		return &RequestError{Status: http.StatusNotFound, Code: CodeBadRequest, Message: "Not Found"}
 	}
 	q, ok := scanQuery(r.RawQuery())
@@ -124,6 +173,11 @@ func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 		return badRequest(CodeUnknownTransport)
 	}
 	if e := s.checkOrigin(r); e != nil {
+		if e.Message == originRefused {
+			s.warn(r, "origin", "engineio: origin refused; allow it in Options.CORS.AllowedOrigins",
+				"origin", r.Header("Origin"), "host", r.Header("Host"),
+				"allowed", s.opts.CORS.AllowedOrigins)
+		}
 		return e
 	}
 	if r.Method() == http.MethodOptions {
@@ -168,6 +222,14 @@ func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 // badRequest returns the status 400 error of code.
 func badRequest(code Code) *RequestError {
 	return &RequestError{Status: http.StatusBadRequest, Code: code, Message: code.Message()}
+}
+
+// warn writes a Warn record about a request, rate-limited per client
+// address and kind, since a peer can cause it at will.
+func (s *Server) warn(r Request, kind, msg string, args ...any) {
+	addr := s.clientAddr(r)
+	args = append(args, "remote", addr)
+	s.limiter.Log(r.Context(), s.log, slog.LevelWarn, kind+"|"+addr, msg, args...)
 }
 
 func (s *Server) writeError(w ResponseWriter, r Request, e *RequestError) {
@@ -253,9 +315,11 @@ func (s *Server) handshake(w ResponseWriter, r Request, transport string) *Reque
 // newSession registers a session, enforcing the server's limits.
 func (s *Server) newSession(r Request, q url.Values, transport string) (*Session, *RequestError) {
 	id := newSessionID()
+	addr := s.clientAddr(r)
 	sess := &Session{
 		srv:       s,
 		id:        id,
+		addr:      addr,
 		transport: transport,
 		notify:    make(chan struct{}, 1),
 		done:      make(chan struct{}),
@@ -275,7 +339,13 @@ func (s *Server) newSession(r Request, q url.Values, transport string) (*Session
 	if s.opts.MaxConnections > 0 && len(s.sessions) >= s.opts.MaxConnections {
 		return nil, &RequestError{Status: http.StatusForbidden, Code: CodeForbidden, Message: "Too many connections"}
 	}
+	if m := s.opts.MaxConnectionsPerAddress; m > 0 && s.perAddr[addr] >= m {
+		s.warn(r, "peraddr", "engineio: too many connections from one address; behind a proxy set Options.TrustProxy, or raise Options.MaxConnectionsPerAddress",
+			"limit", m)
+		return nil, &RequestError{Status: http.StatusForbidden, Code: CodeForbidden, Message: "Too many connections from this address"}
+	}
 	s.sessions[id] = sess
+	s.perAddr[addr]++
 	return sess, nil
 }
 
@@ -322,6 +392,8 @@ func (s *Server) serveClosing(w ResponseWriter, r Request, sid string, isWS bool
 	s.mu.Unlock()
 	switch {
 	case sess == nil || isWS:
+		s.warn(r, "sid", "engineio: unknown session id (closed, or served by another process without sticky sessions?)",
+			"sid", sid)
 		return badRequest(CodeUnknownSID)
 	case method == http.MethodGet:
 		return sess.poll(w, r)
@@ -335,6 +407,11 @@ func (s *Server) remove(sess *Session) {
 	s.mu.Lock()
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
+		if n := s.perAddr[sess.addr]; n > 1 {
+			s.perAddr[sess.addr] = n - 1
+		} else {
+			delete(s.perAddr, sess.addr)
+		}
 	}
 	s.mu.Unlock()
 }

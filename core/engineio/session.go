@@ -1,8 +1,11 @@
 package engineio
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +26,7 @@ type Handshake struct {
 type Session struct {
 	srv       *Server
 	id        string
+	addr      string // the client address counted by Server.perAddr
 	handshake *Handshake
 
 	onMessage func(data []byte, binary bool)
@@ -126,7 +130,9 @@ func (c *Session) SendPackets(ps []Packet, volatile bool) error {
 		if volatile {
 			return nil
 		}
-		c.srv.log.Warn("engineio: outgoing queue full, closing session", "sid", c.id)
+		c.srv.limiter.Log(context.Background(), c.srv.log, slog.LevelWarn, "queue|"+c.addr,
+			"engineio: outgoing queue full (the client does not read), closing session",
+			"sid", c.id, "remote", c.addr)
 		c.close(ReasonTransportError, false)
 		return ErrQueueFull
 	}
@@ -247,6 +253,7 @@ func (c *Session) close(reason string, tell bool) {
 	c.mu.Unlock()
 
 	c.srv.remove(c)
+	c.srv.log.Debug("engineio: session closed", "sid", c.id, "reason", reason)
 	if linger {
 		c.srv.linger(c)
 	}
@@ -282,10 +289,29 @@ func (c *Session) runOnClose(reason string) {
 	}()
 }
 
-// recoverCallback logs a panic of a user callback instead of crashing.
+// recoverCallback logs a panic of a user callback, with its stack, instead
+// of crashing.
 func (c *Session) recoverCallback(what string) {
 	if v := recover(); v != nil {
-		c.srv.log.Error("engineio: panic in "+what+" callback", "sid", c.id, "panic", v)
+		// Rate-limited per client address: a peer may trigger it at will.
+		c.srv.limiter.Log(context.Background(), c.srv.log, slog.LevelError, "panic|"+c.addr,
+			"engineio: panic in "+what+" callback", "sid", c.id, "remote", c.addr,
+			"panic", v, "stack", string(debug.Stack()))
+	}
+}
+
+// abort closes the session's network connections at once, for a
+// [Server.Shutdown] whose context ended: a writer stuck on a peer that does
+// not read, and the reader, return.
+func (c *Session) abort() {
+	c.mu.Lock()
+	ws, probe := c.ws, c.probe
+	c.mu.Unlock()
+	if ws != nil {
+		ws.Close()
+	}
+	if probe != nil {
+		probe.Close()
 	}
 }
 
