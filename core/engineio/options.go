@@ -73,6 +73,24 @@ type Options struct {
 	MaxQueuedPackets int
 	MaxQueuedBytes   int64
 
+	// PerMessageDeflate negotiates the permessage-deflate WebSocket
+	// extension (RFC 7692) with clients that offer it, without context
+	// takeover either way: every message is compressed on its own by a
+	// pooled compressor, so an idle connection holds none. Inflated
+	// messages count against MaxHTTPBufferSize (a larger one closes with
+	// 1009). Off by default, as in Node.
+	PerMessageDeflate bool
+	// PerMessageDeflateThreshold is the smallest message, in bytes, that is
+	// compressed when PerMessageDeflate is on. Default 1024.
+	PerMessageDeflateThreshold int
+
+	// MaxControlFramesPerSecond caps the WebSocket control frames (pings and
+	// pongs) a client may send each second; past it the connection closes
+	// with status 1008 (policy violation), so a ping flood cannot make the
+	// server write a pong for each. Engine.IO's own heartbeat uses no
+	// control frames. Default 100; negative means no cap.
+	MaxControlFramesPerSecond int
+
 	// Logger receives the engine's logs. Default: discarded.
 	Logger *slog.Logger
 }
@@ -98,6 +116,9 @@ const (
 	DefaultMaxHTTPBufferSize = 1_000_000
 	DefaultMaxQueuedPackets  = 4096
 	DefaultMaxQueuedBytes    = 16 << 20
+
+	DefaultPerMessageDeflateThreshold = 1024
+	DefaultMaxControlFramesPerSecond  = 100
 )
 
 // withDefaults returns a copy of o with every zero field set to its default.
@@ -137,6 +158,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.MaxQueuedBytes <= 0 {
 		c.MaxQueuedBytes = DefaultMaxQueuedBytes
+	}
+	if c.PerMessageDeflateThreshold <= 0 {
+		c.PerMessageDeflateThreshold = DefaultPerMessageDeflateThreshold
+	}
+	if c.MaxControlFramesPerSecond == 0 {
+		c.MaxControlFramesPerSecond = DefaultMaxControlFramesPerSecond
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
