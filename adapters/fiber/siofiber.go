@@ -12,7 +12,9 @@
 //	web.Use(siofiber.Middleware(server))
 //
 // It implements siokit's adapter contract on fasthttp itself, without a
-// net/http bridge; WebSocket goes through github.com/fasthttp/websocket.
+// net/http bridge. For WebSocket it only hands the connection over
+// (fasthttp's hijack, with no response of its own): the engine answers the
+// handshake and speaks the protocol itself.
 //
 // # fasthttp specifics
 //
@@ -21,9 +23,8 @@
 // context, and so is the body. The path is the raw one from the request line,
 // before fasthttp's unescaping and normalization.
 //
-// fasthttp hands a connection over only after the handler returns, so a
-// WebSocket upgrade answers the handshake, returns, and the engine's
-// WebSocket loop runs from fasthttp's hijack handler.
+// fasthttp hands a connection over only after the handler returns, so the
+// engine's WebSocket loop runs from fasthttp's hijack handler.
 //
 // A long-polling GET holds its handler, and so one of fasthttp's workers,
 // until there is something to send or the ping interval passes; size
@@ -89,7 +90,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fasthttp/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
@@ -199,12 +199,10 @@ func Unwrap(r engineio.Request) *fiber.Ctx {
 }
 
 var (
-	_ engineio.Request          = (*request)(nil)
-	_ engineio.Upgrader         = (*request)(nil)
-	_ engineio.TLSRequest       = (*request)(nil)
-	_ engineio.ResponseWriter   = response{}
-	_ engineio.RawWebSocketConn = (*websocket.Conn)(nil)
-	_ engineio.RawWebSocketConn = (*wsConn)(nil)
+	_ engineio.Request        = (*request)(nil)
+	_ engineio.Hijacker       = (*request)(nil)
+	_ engineio.TLSRequest     = (*request)(nil)
+	_ engineio.ResponseWriter = response{}
 )
 
 // request holds copies of what the engine reads; rc is read only during
@@ -271,64 +269,45 @@ func (q *request) Headers() http.Header {
 	return h
 }
 
-// writeBuffers is shared by every connection, so an idle one holds no write buffer.
-var writeBuffers sync.Pool
-
-var upgrader = websocket.FastHTTPUpgrader{
-	ReadBufferSize:  1024,
-	WriteBufferPool: &writeBuffers,
-	// The engine has applied its CORS policy before it asks to upgrade.
-	CheckOrigin: func(*fasthttp.RequestCtx) bool { return true },
-}
-
-// Upgrade answers the WebSocket handshake and returns at once; fasthttp runs
-// fn on the connection from its hijack handler, after the request handler
-// has returned, and the connection is closed when fn returns.
-func (q *request) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketConn)) error {
-	if !websocket.FastHTTPIsWebSocketUpgrade(q.rc) {
-		return fmt.Errorf("siofiber: not a websocket handshake: %w", engineio.ErrUpgradeNotSupported)
-	}
-	err := upgrader.Upgrade(q.rc, func(conn *websocket.Conn) {
-		c := newWSConn(conn)
-		defer func() { _ = c.Close() }()
-		fn(c)
+// Hijack takes the connection over: fasthttp sends no response of its own
+// (the engine answers the WebSocket handshake) and runs fn from its hijack
+// handler, after the request handler has returned; it closes the
+// connection when fn returns.
+func (q *request) Hijack(fn func(conn net.Conn, buffered []byte)) error {
+	q.rc.HijackSetNoResponse(true)
+	q.rc.Hijack(func(c net.Conn) {
+		fn(newHijacked(c), nil)
 	})
-	if err != nil {
-		return fmt.Errorf("siofiber: websocket handshake: %w", err)
-	}
 	return nil
 }
 
-// wsConn is fasthttp/websocket's *Conn (which has engineio.WebSocketConn's
-// method set) with a Close that reaches the network connection: fasthttp's
-// hijacked connection ignores Close until the hijack handler returns, so a
-// read blocked in the engine's loop would never end. NetConn returns that
-// network connection too, so the engine's own writes skip the wrapper.
+// hijacked is fasthttp's hijacked connection with a Close that reaches the
+// network connection: fasthttp's wrapper ignores Close until the hijack
+// handler returns, so a read blocked in the engine's loop would never end.
+// Reads go through the wrapper, which first returns what fasthttp had
+// buffered; writes, deadlines and Close go to the network connection.
 //
-// When the hijack handler returns, fasthttp recycles its connection wrapper.
-// Nothing touches it then: the engine makes no call on the connection once
-// fn has returned but Close (the engineio.Upgrader contract), and Close uses
-// the network connection itself.
-type wsConn struct {
-	*websocket.Conn
-	raw net.Conn // the network connection under fasthttp's wrapper
+// When the hijack handler returns, fasthttp recycles its wrapper. Nothing
+// reads it then: the engine makes no call on the connection once fn has
+// returned but Close, which uses the network connection itself.
+type hijacked struct {
+	net.Conn           // the network connection under fasthttp's wrapper
+	r        io.Reader // fasthttp's wrapper
 }
 
-func newWSConn(c *websocket.Conn) wsConn {
-	raw := c.NetConn()
-	if u, ok := raw.(interface{ UnsafeConn() net.Conn }); ok {
+func newHijacked(c net.Conn) *hijacked {
+	raw := c
+	if u, ok := c.(interface{ UnsafeConn() net.Conn }); ok {
 		raw = u.UnsafeConn()
 	}
-	return wsConn{Conn: c, raw: raw}
+	return &hijacked{Conn: raw, r: c}
 }
 
-// NetConn returns the network connection, on which the engine writes its
-// frames itself (engineio.RawWebSocketConn).
-func (w wsConn) NetConn() net.Conn { return w.raw }
+func (h *hijacked) Read(p []byte) (int, error) { return h.r.Read(p) }
 
 // Close closes the network connection; a blocked read or write returns.
-func (w wsConn) Close() error {
-	if err := w.raw.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+func (h *hijacked) Close() error {
+	if err := h.Conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	return nil

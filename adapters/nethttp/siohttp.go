@@ -8,15 +8,14 @@
 package siohttp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
-	"sync"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	"github.com/siokit/siokit/core/engineio"
 )
@@ -59,12 +58,10 @@ func Unwrap(r engineio.Request) *http.Request {
 
 var (
 	_ engineio.Request          = (*request)(nil)
-	_ engineio.Upgrader         = (*request)(nil)
+	_ engineio.Hijacker         = (*request)(nil)
 	_ engineio.ResponseWriter   = (*request)(nil)
 	_ engineio.TLSRequest       = (*request)(nil)
 	_ engineio.DeadlineExtender = (*request)(nil)
-
-	_ engineio.RawWebSocketConn = (*websocket.Conn)(nil)
 )
 
 type request struct {
@@ -108,54 +105,26 @@ func (q *request) Header(name string) string {
 	return q.r.Header.Get(name)
 }
 
-// writeBuffers is shared by every connection, so an idle one holds no write buffer.
-var writeBuffers sync.Pool
-
-var upgrader = websocket.Upgrader{
-	ReadBufferSize:  1024,
-	WriteBufferPool: &writeBuffers,
-	// The engine has applied its CORS policy before it asks to upgrade.
-	CheckOrigin: func(*http.Request) bool { return true },
-}
-
-// Upgrade switches the connection to WebSocket and runs fn on it, on a new
-// goroutine; it returns once the handshake is answered.
-func (q *request) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketConn)) error {
-	if !websocket.IsWebSocketUpgrade(q.r) {
-		return fmt.Errorf("siohttp: not a websocket handshake: %w", engineio.ErrUpgradeNotSupported)
-	}
-	hw := hijacker(q.w)
-	if hw == nil {
-		return fmt.Errorf("siohttp: response cannot be hijacked: %w", engineio.ErrUpgradeNotSupported)
-	}
-	conn, err := upgrader.Upgrade(hw, q.r, nil)
+// Hijack takes the connection over from net/http (through
+// http.ResponseController, so wrapped writers that Unwrap work) and runs fn
+// on it, on a new goroutine; it returns at once. The engine answers the
+// WebSocket handshake itself.
+func (q *request) Hijack(fn func(conn net.Conn, buffered []byte)) error {
+	conn, brw, err := http.NewResponseController(q.w).Hijack()
 	if err != nil {
-		return fmt.Errorf("siohttp: websocket handshake: %w", err)
+		return fmt.Errorf("siohttp: response cannot be hijacked: %w: %w", engineio.ErrUpgradeNotSupported, err)
+	}
+	var buffered []byte
+	if n := brw.Reader.Buffered(); n > 0 {
+		p, _ := brw.Reader.Peek(n)
+		buffered = bytes.Clone(p)
 	}
 	// The connection is served on a goroutine of its own so that this
 	// handler returns: net/http then drops its per-connection state (request
 	// buffers, a grown stack), which an idle WebSocket would otherwise hold
 	// for its whole life.
-	go func() {
-		defer conn.Close()
-		fn(conn)
-	}()
+	go fn(conn, buffered)
 	return nil
-}
-
-// hijacker returns the writer in w's Unwrap chain that can be hijacked, as
-// http.ResponseController finds it, or nil.
-func hijacker(w http.ResponseWriter) http.ResponseWriter {
-	for {
-		switch t := w.(type) {
-		case http.Hijacker:
-			return w
-		case interface{ Unwrap() http.ResponseWriter }:
-			w = t.Unwrap()
-		default:
-			return nil
-		}
-	}
 }
 
 // The response side of a request.

@@ -2,9 +2,12 @@ package eiotest
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -429,23 +432,21 @@ func (f *fakeEngine) Match(path string) bool { return strings.HasPrefix(path, en
 func (f *fakeEngine) ServeRequest(w engineio.ResponseWriter, r engineio.Request) {
 	q, _ := url.ParseQuery(r.RawQuery())
 	if q.Get("transport") == engineio.TransportWebSocket {
-		up, ok := r.(engineio.Upgrader)
+		h, ok := r.(engineio.Hijacker)
 		if !ok {
 			w.WriteHeader(http.StatusBadRequest)
 			return
 		}
-		_ = up.Upgrade(w, func(ws engineio.WebSocketConn) {
-			if ws.WriteMessage(engineio.TextMessage, []byte(fakeOpen)) != nil {
+		_ = h.Hijack(func(conn net.Conn, _ []byte) {
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Time{})
+			sum := sha1.Sum([]byte(r.Header("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+			resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+				"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n"
+			if _, err := conn.Write(append(append([]byte(resp), textFrame(fakeOpen)...), textFrame(f.garbage)...)); err != nil {
 				return
 			}
-			if f.garbage != "" {
-				_ = ws.WriteMessage(engineio.TextMessage, []byte(f.garbage))
-			}
-			for {
-				if _, _, err := ws.NextReader(); err != nil {
-					return
-				}
-			}
+			_, _ = io.Copy(io.Discard, conn) // until the client goes
 		})
 		return
 	}
@@ -465,6 +466,21 @@ func (f *fakeEngine) ServeRequest(w engineio.ResponseWriter, r engineio.Request)
 		}
 		_, _ = w.Write([]byte("6"))
 	}
+}
+
+// textFrame returns s as one unmasked text frame (nothing for "").
+func textFrame(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	b := []byte{0x81}
+	switch n := len(s); {
+	case n <= 125:
+		b = append(b, byte(n))
+	default:
+		b = append(b, 126, byte(n>>8), byte(n))
+	}
+	return append(b, s...)
 }
 
 // startFake mounts a fake engine, with the leak check armed.

@@ -1,11 +1,13 @@
 package engineio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -78,6 +80,11 @@ func (c *Client) readWebSocket(ws *websocket.Conn) {
 			var ce *websocket.CloseError
 			if errors.As(err, &ce) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				reason = ReasonTransportClose
+			}
+			if websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+				// The server closed the session (a close frame with no
+				// close packet, as Node's does): a clean close.
+				err = nil
 			}
 			c.fail(reason, err) // no-op once the session is closed
 			ws.Close()
@@ -228,4 +235,54 @@ func (c *Client) probeWebSocket() (*websocket.Conn, error) {
 		return ws, fmt.Errorf("%w: unexpected probe answer %s %q", ErrBadPacket, p.Type, p.Data)
 	}
 	return ws, nil
+}
+
+// readBuffers hold messages while they are read; the packet gets an exact
+// copy, so a message costs one allocation of its own size.
+var readBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readPacket reads one WebSocket message as a packet; its data is fresh.
+func readPacket(ws *websocket.Conn) (Packet, error) {
+	typ, r, err := ws.NextReader()
+	if err != nil {
+		return Packet{}, err
+	}
+	buf := readBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	_, err = buf.ReadFrom(r)
+	data := bytes.Clone(buf.Bytes())
+	if buf.Cap() <= 64<<10 {
+		readBuffers.Put(buf) // large ones go, so the pool holds no peak
+	}
+	if err != nil {
+		return Packet{}, err
+	}
+	return DecodePacket(data, typ == websocket.BinaryMessage)
+}
+
+// messageWriter is the writing side of a client WebSocket.
+type messageWriter interface {
+	WriteMessage(messageType int, data []byte) error
+	NextWriter(messageType int) (io.WriteCloser, error)
+}
+
+// writePacket writes p as one WebSocket message without copying its data.
+func writePacket(ws messageWriter, p Packet) error {
+	switch {
+	case p.Binary:
+		return ws.WriteMessage(websocket.BinaryMessage, p.Data)
+	case p.frame != nil:
+		return ws.WriteMessage(websocket.TextMessage, p.frame)
+	}
+	w, err := ws.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(digits[p.Type : p.Type+1]); err != nil {
+		return err
+	}
+	if _, err := w.Write(p.Data); err != nil {
+		return err
+	}
+	return w.Close()
 }

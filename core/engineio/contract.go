@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"time"
 )
 
 // Request is the transport-agnostic view of one HTTP request that the engine
@@ -50,84 +49,30 @@ type ResponseWriter interface {
 	Write(p []byte) (int, error)
 }
 
-// Upgrader is an optional capability of a [Request]: switching the connection
-// to the WebSocket protocol. The engine finds it by type assertion.
+// Hijacker is an optional capability of a [Request]: taking its connection
+// over, for the WebSocket protocol. The engine finds it by type assertion,
+// having checked the WebSocket handshake and applied its CORS policy, so
+// adapters must accept any Origin.
 //
-// Upgrade answers the handshake and hands the connection to fn. It is shaped
-// as a callback because some servers (fasthttp) can hand over the connection
-// only after the request handler returns. fn may run inline (Upgrade then
-// returns when it does) or on another goroutine after Upgrade returns:
-// siohttp starts one so that net/http releases its per-request state, and
-// fasthttp adapters call fn from the hijack handler. fn owns the connection
-// until it returns, then the adapter closes it: once fn has returned, the
-// engine makes no call on the connection but Close, which may come from any
-// goroutine at any time, so Close must stay safe to call after the adapter
-// has closed the connection. Cross-origin checks have been done by the
-// engine when Upgrade is called, so adapters must accept any Origin.
+// Hijack takes the network connection from the HTTP server and hands it to
+// fn with the bytes the server had already read past the request (nil when
+// conn's own Read returns them first). The engine writes the handshake
+// response (101 Switching Protocols) itself: the adapter sends nothing. It
+// clears the connection's deadlines and closes it when fn returns, and
+// reads and writes everything on it (frames, pings, close frames) in
+// between. fn may run inline (Hijack then returns when it does) or on
+// another goroutine after Hijack returns: it is shaped as a callback
+// because some servers (fasthttp) can hand over the connection only after
+// the request handler returns.
 //
-// An adapter that cannot upgrade this request returns, having written
+// An adapter that cannot take this connection over returns, having written
 // nothing, an error for which errors.Is(err, ErrUpgradeNotSupported) holds;
-// the engine then answers. Any other error means the adapter has answered
-// (a malformed WebSocket handshake, typically with status 400).
-type Upgrader interface {
-	Upgrade(w ResponseWriter, fn func(WebSocketConn)) error
+// the engine then answers. It must not call fn then.
+type Hijacker interface {
+	Hijack(fn func(conn net.Conn, buffered []byte)) error
 }
 
 // ErrUpgradeNotSupported is matched (with errors.Is) by the error an adapter
 // returns when a request cannot be switched to WebSocket. The session then
 // stays on long-polling.
 var ErrUpgradeNotSupported = errors.New("engineio: websocket upgrade not supported")
-
-// WebSocket message types, the RFC 6455 opcodes used by gorilla/websocket and
-// fasthttp/websocket alike.
-const (
-	TextMessage   = 1
-	BinaryMessage = 2
-	CloseMessage  = 8
-)
-
-// WebSocketConn is a message-oriented WebSocket connection. The method set is
-// the one of gorilla/websocket's and fasthttp/websocket's *Conn, so both fit
-// without a wrapper.
-//
-// The engine reads from one goroutine and writes from one goroutine at a time;
-// WriteControl may be called concurrently with the others.
-type WebSocketConn interface {
-	// NextReader returns the type and a reader of the next message.
-	NextReader() (messageType int, r io.Reader, err error)
-	// NextWriter returns a writer for one message of the given type.
-	NextWriter(messageType int) (io.WriteCloser, error)
-	// WriteMessage writes one whole message.
-	WriteMessage(messageType int, data []byte) error
-	// WriteControl writes a control frame (close, ping, pong) before deadline.
-	WriteControl(messageType int, data []byte, deadline time.Time) error
-	// SetReadLimit sets the largest message, fragments included, that may be
-	// read; a larger one closes the connection with status 1009.
-	SetReadLimit(limit int64)
-	// SetReadDeadline sets the deadline for reads.
-	SetReadDeadline(t time.Time) error
-	// SetWriteDeadline sets the deadline for writes.
-	SetWriteDeadline(t time.Time) error
-	// Close closes the underlying network connection.
-	Close() error
-}
-
-// RawWebSocketConn is an optional capability of a [WebSocketConn]: the
-// network connection under it, which gorilla/websocket's and
-// fasthttp/websocket's *Conn both offer. The engine then writes its
-// messages on that connection itself, framing every message queued for the
-// client into one write, and answers the client's pings and close frame
-// through the handlers it sets, under the same lock. It still reads through
-// the WebSocketConn; the one write left to the library is the close frame
-// it sends itself when a read fails (a protocol error, an oversized
-// message), as the connection ends.
-type RawWebSocketConn interface {
-	WebSocketConn
-	// NetConn returns the network connection the WebSocket runs on, after
-	// the handshake (nil: the engine writes through the WebSocketConn).
-	NetConn() net.Conn
-	// SetPingHandler sets the function run for each ping frame read.
-	SetPingHandler(h func(appData string) error)
-	// SetCloseHandler sets the function run for the close frame read.
-	SetCloseHandler(h func(code int, text string) error)
-}

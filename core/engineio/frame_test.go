@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"io"
 	"testing"
-	"time"
 )
 
-// writeRecorder is a WebSocketConn that records how each message was
+// writeRecorder is a client WebSocket that records how each message was
 // written: whole (WriteMessage) or in parts (NextWriter).
 type writeRecorder struct {
 	whole [][]byte
@@ -28,13 +27,6 @@ func (w partWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 func (partWriter) Close() error { return nil }
-
-func (*writeRecorder) NextReader() (int, io.Reader, error)       { return 0, nil, io.EOF }
-func (*writeRecorder) WriteControl(int, []byte, time.Time) error { return nil }
-func (*writeRecorder) SetReadLimit(int64)                        {}
-func (*writeRecorder) SetReadDeadline(time.Time) error           { return nil }
-func (*writeRecorder) SetWriteDeadline(time.Time) error          { return nil }
-func (*writeRecorder) Close() error                              { return nil }
 
 func TestMessageFrame(t *testing.T) {
 	frame := append([]byte{0}, `2["chat","hi"]`...)

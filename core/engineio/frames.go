@@ -1,37 +1,45 @@
 package engineio
 
 import (
-	"encoding/binary"
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/siokit/siokit/core/internal/wsframe"
 )
 
-// The sending side of a server WebSocket.
+// The server WebSocket: the engine owns the connection both ways.
 //
-// A WebSocketConn that offers its network connection ([RawWebSocketConn])
-// is written on by the engine itself: the writer frames every message of a
-// batch (RFC 6455 §5.2: final, unmasked, no extension) into one buffer and
-// sends the batch with one write, where the WebSocket libraries send each
-// message with a write of its own. A broadcast burst then costs each
-// recipient one system call rather than one per message. Pongs and the
-// answer to the client's close frame go through the same lock, so no other
-// write lands inside a frame, and the write deadline stays the engine's.
-//
-// Any other WebSocketConn is written message by message through its own
-// methods.
+// After the handshake, which the engine answers itself, it alone reads and
+// writes the network connection. The reader (one goroutine at a time, the
+// session's reader role) parses frames with core/internal/wsframe and
+// answers pings and close frames; the writer frames every message of a
+// batch (RFC 6455 §5.2: final, unmasked) into one buffer and sends the
+// batch with one write, where WebSocket libraries send each message with a
+// write of its own. A broadcast burst then costs each recipient one system
+// call rather than one per message. Every write (batches, pongs, close
+// frames) holds one lock, so no frame lands inside another, on TCP and TLS
+// alike, and the write deadline stays the engine's.
 
-// WebSocket opcodes the engine writes itself.
+// WebSocket opcodes of data frames.
 const (
-	opText   = 0x1
-	opBinary = 0x2
-	opClose  = 0x8
-	opPong   = 0xA
+	opText   = wsframe.OpText
+	opBinary = wsframe.OpBinary
 )
 
-// closeNoStatus is the close code of a close frame without one (RFC 6455
-// §7.1.5); the answer to it carries none either.
-const closeNoStatus = 1005
+// closeWait is how long a connection waits for the peer's close frame (or
+// its end) after the server sent its own, before it is cut.
+const closeWait = time.Second
+
+// maxDrain bounds what is discarded from a peer after a close for a
+// protocol error, while waiting for it to go: reading on rather than
+// closing with unread data keeps the kernel from resetting the connection
+// before the peer has read the close frame.
+const maxDrain = 1 << 20
 
 // Frame buffers: payloads up to maxCopied bytes are copied into the batch's
 // buffer; larger ones are written from where they are (one writev on TCP).
@@ -44,67 +52,173 @@ const (
 
 var frameBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
-// wsConn is a session's WebSocket: the connection it reads, and the state
-// of its sending side. Only one writer at a time calls write (the session's
-// writer role); pong and answerClose come from the reader.
-type wsConn struct {
-	conn    WebSocketConn
-	raw     net.Conn // the network connection, if conn offers it: frames are the engine's
-	timeout time.Duration
+// readBufferSize is the size of each connection's read buffer.
+const readBufferSize = 1024
 
-	mu      sync.Mutex // held by each write on raw
-	writeBy int64      // the write deadline set last (UnixNano)
+// wsConn is a session's WebSocket: the connection, its reader, and the
+// state of its sending side. Only one writer at a time calls write (the
+// session's writer role); pongs and close frames come from the reader.
+type wsConn struct {
+	raw     net.Conn
+	rd      *wsframe.Reader
+	timeout time.Duration
+	deflate bool // permessage-deflate was negotiated
+	minZip  int  // the smallest message compressed
+
+	ctlLimit  int   // control frames allowed per second (0: no cap)
+	ctlWindow int64 // the second being counted (Unix time); reader only
+	ctlCount  int   // control frames read in it
+
+	mu        sync.Mutex // held by each write on raw
+	writeBy   int64      // the write deadline set last (UnixNano)
+	closeSent bool       // a close frame went out: nothing more is written
 }
 
-func newWSConn(conn WebSocketConn, writeTimeout time.Duration) *wsConn {
-	c := &wsConn{conn: conn, timeout: writeTimeout}
-	if rc, ok := conn.(RawWebSocketConn); ok {
-		if c.raw = rc.NetConn(); c.raw != nil {
-			rc.SetPingHandler(c.pong)
-			rc.SetCloseHandler(c.answerClose)
-		}
+// wsSettings are the server's WebSocket settings for one connection.
+type wsSettings struct {
+	limit    int64
+	timeout  time.Duration
+	deflate  bool
+	minZip   int
+	ctlLimit int
+}
+
+func newWSConn(conn net.Conn, buffered []byte, set wsSettings) *wsConn {
+	var src io.Reader = conn
+	if len(buffered) > 0 {
+		src = io.MultiReader(bytes.NewReader(buffered), conn)
 	}
+	c := &wsConn{
+		raw:      conn,
+		rd:       wsframe.NewReader(bufio.NewReaderSize(src, readBufferSize), set.limit),
+		timeout:  set.timeout,
+		deflate:  set.deflate,
+		minZip:   set.minZip,
+		ctlLimit: set.ctlLimit,
+	}
+	c.rd.Deflate = set.deflate
+	c.rd.Control = c.control
 	return c
 }
 
 // Close closes the connection; a blocked read or write returns. Its error
 // is of no use: the session is closing, with its reason decided.
-func (c *wsConn) Close() { _ = c.conn.Close() }
+func (c *wsConn) Close() { _ = c.raw.Close() }
 
-// write writes the packets of batch in order, up to and including a close
-// packet. It reports whether writing must stop: the close packet was
-// written, or a write failed (err).
-func (c *wsConn) write(batch []Packet) (stop bool, err error) {
-	for i, p := range batch {
-		if p.Type == PacketClose {
-			batch, stop = batch[:i+1], true
-			break
+// readPacket reads one message as a packet; its data is fresh. A close
+// frame from the peer is answered, and a protocol error of the peer gets a
+// close frame with its code, before the error is returned.
+func (c *wsConn) readPacket() (Packet, error) {
+	op, data, err := c.rd.ReadMessage()
+	if err != nil {
+		var ce *wsframe.CloseError
+		switch code := wsframe.CloseCode(err); {
+		case errors.As(err, &ce):
+			c.sendClose(code) // echoes the peer's code
+		case code != 0:
+			c.sendClose(code)
+			c.drain()
+		}
+		return Packet{}, err
+	}
+	return DecodePacket(data, op == wsframe.OpBinary)
+}
+
+// control answers a ping and counts control frames against the cap.
+func (c *wsConn) control(op byte, payload []byte) error {
+	if c.ctlLimit > 0 {
+		now := time.Now().Unix()
+		if now != c.ctlWindow {
+			c.ctlWindow, c.ctlCount = now, 0
+		}
+		if c.ctlCount++; c.ctlCount > c.ctlLimit {
+			return &wsframe.Error{Code: wsframe.ClosePolicy, Msg: "too many control frames"}
 		}
 	}
-	if len(batch) == 0 {
-		return stop, nil
+	if op == wsframe.OpPing {
+		var b [2 + wsframe.MaxControlPayload]byte
+		c.writeFrame(append(wsframe.AppendHeader(b[:0], wsframe.OpPong, false, len(payload)), payload...))
 	}
-	if c.raw == nil {
-		if by, due := c.deadlineDue(); due {
-			_ = c.conn.SetWriteDeadline(by)
-		}
-		for _, p := range batch {
-			if err := writePacket(c.conn, p); err != nil {
-				return true, err
-			}
-		}
-		return stop, nil
-	}
-	bp := frameBufs.Get().(*[]byte)
-	buf, parts := appendFrames((*bp)[:0], batch)
+	return nil
+}
+
+// sendClose writes a close frame with code, once; later writes are
+// dropped. The reader is then given closeWait to see the peer's answer.
+func (c *wsConn) sendClose(code int) {
+	var b [4]byte
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeSent {
+		return
+	}
+	c.closeSent = true
 	if by, due := c.deadlineDue(); due {
 		_ = c.raw.SetWriteDeadline(by)
 	}
-	if parts == nil {
-		_, err = c.raw.Write(buf)
+	_, _ = c.raw.Write(wsframe.AppendClose(b[:0], code, ""))
+	_ = c.raw.SetReadDeadline(time.Now().Add(closeWait))
+}
+
+// drain discards what the peer still sends, up to maxDrain bytes or until
+// the read deadline sendClose set, so that it reads the close frame before
+// the connection ends.
+func (c *wsConn) drain() {
+	_, _ = io.CopyN(io.Discard, c.raw, maxDrain)
+}
+
+// writeFrame writes one whole frame, unless a close frame went out.
+func (c *wsConn) writeFrame(f []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeSent {
+		return
+	}
+	if by, due := c.deadlineDue(); due {
+		_ = c.raw.SetWriteDeadline(by)
+	}
+	_, _ = c.raw.Write(f)
+}
+
+// write writes the packets of batch in order, up to a close packet, which
+// becomes a close frame (1000): over WebSocket the server closes as Node
+// does, with no Engine.IO close packet. It reports whether writing must
+// stop: the close frame was written, or a write failed (err).
+func (c *wsConn) write(batch []Packet) (stop bool, err error) {
+	for i, p := range batch {
+		if p.Type == PacketClose {
+			batch, stop = batch[:i], true
+			break
+		}
+	}
+	if len(batch) == 0 && !stop {
+		return false, nil
+	}
+	bp := frameBufs.Get().(*[]byte)
+	buf, parts := c.appendFrames((*bp)[:0], batch)
+	if stop {
+		// The close frame goes out with the batch.
+		n := len(buf)
+		buf = wsframe.AppendClose(buf, wsframe.CloseNormal, "")
+		if parts != nil {
+			parts = append(parts, buf[n:])
+		}
+	}
+	c.mu.Lock()
+	if c.closeSent {
+		err = net.ErrClosed
 	} else {
-		err = writeParts(c.raw, parts)
+		if by, due := c.deadlineDue(); due {
+			_ = c.raw.SetWriteDeadline(by)
+		}
+		if parts == nil {
+			_, err = c.raw.Write(buf)
+		} else {
+			err = writeParts(c.raw, parts)
+		}
+		if stop {
+			c.closeSent = true
+			_ = c.raw.SetReadDeadline(time.Now().Add(closeWait))
+		}
 	}
 	c.mu.Unlock()
 	if cap(buf) <= maxKeptFrameBuf {
@@ -118,7 +232,7 @@ func (c *wsConn) write(batch []Packet) (stop bool, err error) {
 // stay where they are: parts then lists what to write, in order (runs of
 // buf and those payloads); it is nil when buf holds everything. buf is grown
 // once, before any part of it is taken, so the parts stay valid.
-func appendFrames(buf []byte, batch []Packet) (_ []byte, parts net.Buffers) {
+func (c *wsConn) appendFrames(buf []byte, batch []Packet) (_ []byte, parts net.Buffers) {
 	size := 0
 	for _, p := range batch {
 		_, _, body := p.wire()
@@ -133,6 +247,10 @@ func appendFrames(buf []byte, batch []Packet) (_ []byte, parts net.Buffers) {
 	start := 0 // of the run of buf not yet in parts
 	for _, p := range batch {
 		op, prefix, body := p.wire()
+		if c != nil && c.deflate && !p.NoCompress && len(prefix)+len(body) >= c.minZip {
+			buf = appendDeflated(buf, op, prefix, body)
+			continue
+		}
 		buf = appendFrameHeader(buf, op, len(prefix)+len(body))
 		buf = append(buf, prefix...)
 		if len(body) > maxCopied {
@@ -146,6 +264,21 @@ func appendFrames(buf []byte, batch []Packet) (_ []byte, parts net.Buffers) {
 		parts = append(parts, buf[start:])
 	}
 	return buf, parts
+}
+
+// appendDeflated appends a compressed frame (permessage-deflate, RSV1 set)
+// of prefix and body. Appending may move buf: runs of it already in parts
+// stay valid, as the old array is not written again.
+func appendDeflated(buf []byte, op byte, prefix, body []byte) []byte {
+	zp := frameBufs.Get().(*[]byte)
+	z := wsframe.AppendDeflate((*zp)[:0], prefix, body)
+	buf = wsframe.AppendHeader(buf, op, true, len(z))
+	buf = append(buf, z...)
+	if cap(z) <= maxKeptFrameBuf {
+		*zp = z[:0]
+		frameBufs.Put(zp)
+	}
+	return buf
 }
 
 // writeParts writes parts in order: with one writev on a TCP connection.
@@ -175,15 +308,7 @@ const maxFrameHeader = 10
 // appendFrameHeader appends the header of a final, unmasked frame of
 // opcode op with an n-byte payload (n ≥ 0).
 func appendFrameHeader(b []byte, op byte, n int) []byte {
-	b = append(b, 0x80|op)
-	switch u := uint64(max(n, 0)); {
-	case u <= 125:
-		return append(b, byte(u))
-	case u <= 0xFFFF:
-		return binary.BigEndian.AppendUint16(append(b, 126), uint16(u))
-	default:
-		return binary.BigEndian.AppendUint64(append(b, 127), u)
-	}
+	return wsframe.AppendHeader(b, op, false, n)
 }
 
 // deadlineDue returns the write deadline to set before a write, timeout
@@ -202,32 +327,24 @@ func (c *wsConn) deadlineDue() (time.Time, bool) {
 	return by, true
 }
 
-// writeControl writes one control frame on raw. A failed write is the
-// writer's to report (the connection is closing); the reader goes on.
-func (c *wsConn) writeControl(op byte, payload []byte) {
-	var b [2 + 125]byte // a control frame's payload is at most 125 bytes
-	f := append(appendFrameHeader(b[:0], op, len(payload)), payload...)
+// awaitPeerClose reads, after the server's close frame, until the peer's
+// close frame, its end or the deadline sendClose set: for a connection
+// that has no reader loop.
+func (c *wsConn) awaitPeerClose() {
+	for {
+		if _, _, err := c.rd.ReadMessage(); err != nil {
+			return
+		}
+	}
+}
+
+// writeRaw writes b (the handshake response) under the write lock.
+func (c *wsConn) writeRaw(b []byte) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if by, due := c.deadlineDue(); due {
 		_ = c.raw.SetWriteDeadline(by)
 	}
-	_, _ = c.raw.Write(f)
-}
-
-// pong answers a ping from the client, as the WebSocket libraries do.
-func (c *wsConn) pong(appData string) error {
-	c.writeControl(opPong, []byte(appData))
-	return nil
-}
-
-// answerClose answers the client's close frame with the same code, as the
-// WebSocket libraries do; the read then fails and the session closes.
-func (c *wsConn) answerClose(code int, _ string) error {
-	var payload []byte
-	if code != closeNoStatus && code >= 0 && code <= 0xFFFF {
-		payload = binary.BigEndian.AppendUint16(nil, uint16(code))
-	}
-	c.writeControl(opClose, payload)
-	return nil
+	_, err := c.raw.Write(b)
+	return err
 }

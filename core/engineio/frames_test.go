@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/siokit/siokit/core/internal/wsframe"
 )
 
 // countingConn counts the writes made on a network connection.
@@ -29,26 +31,20 @@ func (c *countingConn) Write(b []byte) (int, error) {
 	return c.Conn.Write(b)
 }
 
-// rawConn is a gorilla connection whose NetConn can be replaced.
-type rawConn struct {
-	*websocket.Conn
-	nc net.Conn
-}
-
-func (c rawConn) NetConn() net.Conn { return c.nc }
-
 // wsPair returns the server's and the client's ends of a real WebSocket
-// over loopback, made by gorilla/websocket.
-func wsPair(t testing.TB) (server, client *websocket.Conn) {
+// over loopback: the server's is the network connection, handshake
+// answered, for newWSConn; the client's is gorilla's.
+func wsPair(t testing.TB) (server net.Conn, client *websocket.Conn) {
 	t.Helper()
-	conns := make(chan *websocket.Conn, 1)
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	conns := make(chan net.Conn, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := up.Upgrade(w, r, nil)
+		c, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			t.Error(err)
 			return
 		}
+		_, _ = c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Accept: " + wsframe.AcceptKey(r.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"))
 		conns <- c
 	}))
 	t.Cleanup(srv.Close)
@@ -63,6 +59,12 @@ func wsPair(t testing.TB) (server, client *websocket.Conn) {
 		_ = server.Close()
 	})
 	return server, client
+}
+
+// testSettings are the settings of test connections: a minute's write
+// timeout, the default limit, no control-frame cap.
+func testSettings(timeout time.Duration) wsSettings {
+	return wsSettings{limit: DefaultMaxHTTPBufferSize, timeout: timeout}
 }
 
 // message is one WebSocket message as the client read it.
@@ -118,9 +120,9 @@ func TestRawFrames(t *testing.T) {
 				{false, "4" + long(maxCopied+3)}, {false, "4b"}},
 		},
 		{
-			name:     "nothing after the close packet",
+			name:     "a close frame for the close packet, nothing after it",
 			batch:    []Packet{text("last"), {Type: PacketClose}, text("never")},
-			want:     []message{{false, "4last"}, {false, "1"}},
+			want:     []message{{false, "4last"}},
 			stop:     true,
 			oneWrite: true,
 		},
@@ -133,12 +135,12 @@ func TestRawFrames(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				server, client := wsPair(t)
-				cc := &countingConn{Conn: server.NetConn()}
-				var ws WebSocketConn = rawConn{server, server.NetConn()}
+				cc := &countingConn{Conn: server}
+				ws := server
 				if counted {
-					ws = rawConn{server, cc}
+					ws = cc
 				}
-				c := newWSConn(ws, time.Minute)
+				c := newWSConn(ws, nil, testSettings(time.Minute))
 				stop, err := c.write(tt.batch)
 				if err != nil || stop != tt.stop {
 					t.Fatalf("write = %v, %v; want %v, nil", stop, err, tt.stop)
@@ -151,11 +153,10 @@ func TestRawFrames(t *testing.T) {
 					t.Fatalf("the batch took %d writes, want 1", n)
 				}
 				if tt.stop {
-					// The close packet was the last frame.
-					_ = server.Close()
+					// The close frame (1000) was the last frame.
 					_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
-					if _, data, err := client.ReadMessage(); err == nil {
-						t.Fatalf("the client read %q after the close packet", data)
+					if _, data, err := client.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+						t.Fatalf("the client read %q, %v; want a close frame 1000", data, err)
 					}
 				}
 			})
@@ -163,29 +164,14 @@ func TestRawFrames(t *testing.T) {
 	}
 }
 
-// TestWriteThroughConn: a WebSocketConn that does not offer its network
-// connection is written message by message, through its methods.
-func TestWriteThroughConn(t *testing.T) {
-	var r writeRecorder
-	c := newWSConn(&r, time.Minute)
-	p := MessageFrame(append([]byte{0}, `2["a"]`...))
-	stop, err := c.write([]Packet{p, {Type: PacketClose}, {Type: PacketPing}})
-	if err != nil || !stop {
-		t.Fatalf("write = %v, %v; want true, nil", stop, err)
-	}
-	if len(r.whole) != 1 || string(r.whole[0]) != `42["a"]` || string(bytes.Join(r.parts, nil)) != "1" {
-		t.Fatalf("wrote whole %q, parts %q", r.whole, r.parts)
-	}
-}
-
 // TestRawFramesPings: pings read while the writer writes are answered with
 // pongs that land between whole frames.
 func TestRawFramesPings(t *testing.T) {
 	server, client := wsPair(t)
-	c := newWSConn(rawConn{server, server.NetConn()}, time.Minute)
-	go func() { // the server's reader, which runs the ping handler
+	c := newWSConn(server, nil, testSettings(time.Minute))
+	go func() { // the server's reader, which answers the pings
 		for {
-			if _, _, err := server.NextReader(); err != nil {
+			if _, err := c.readPacket(); err != nil {
 				return
 			}
 		}
@@ -247,11 +233,11 @@ func TestRawFramesCloseAnswer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			server, client := wsPair(t)
-			newWSConn(rawConn{server, server.NetConn()}, time.Minute)
+			c := newWSConn(server, nil, testSettings(time.Minute))
 			if err := client.WriteControl(websocket.CloseMessage, tt.payload, time.Now().Add(5*time.Second)); err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := server.NextReader(); !websocket.IsCloseError(err, tt.wantCode) {
+			if _, err := c.readPacket(); wsframe.CloseCode(err) != tt.wantCode {
 				t.Fatalf("server read %v, want a close error %d", err, tt.wantCode)
 			}
 			_ = client.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -267,7 +253,7 @@ func TestRawFramesCloseAnswer(t *testing.T) {
 // fail once the write timeout has passed, rather than block.
 func TestRawFramesWriteTimeout(t *testing.T) {
 	server, _ := wsPair(t)
-	c := newWSConn(rawConn{server, server.NetConn()}, 300*time.Millisecond)
+	c := newWSConn(server, nil, testSettings(300*time.Millisecond))
 	big := Packet{Type: PacketMessage, Data: bytes.Repeat([]byte{'x'}, 1<<20), Binary: true}
 	start := time.Now()
 	var err error
@@ -307,7 +293,7 @@ func (discardConn) SetWriteDeadline(time.Time) error { return nil }
 // engine and written with one write.
 func BenchmarkWriteFrames(b *testing.B) {
 	server, _ := wsPair(b)
-	c := newWSConn(rawConn{server, discardConn{}}, time.Minute)
+	c := newWSConn(discardConn{server}, nil, testSettings(time.Minute))
 	p := MessageFrame(append([]byte{0}, `2["bcast",1733120000000000000]`...))
 	batch := make([]Packet, 4)
 	b.ReportAllocs()

@@ -137,7 +137,7 @@ func FuzzAppendFrames(f *testing.F) {
 		if len(batch) == 0 {
 			return
 		}
-		buf, parts := appendFrames(nil, batch)
+		buf, parts := (*wsConn)(nil).appendFrames(nil, batch)
 		wire := buf
 		if parts != nil {
 			wire = bytes.Join(parts, nil)

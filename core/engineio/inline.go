@@ -150,14 +150,14 @@ func (c *Session) handOff() {
 		return // nothing more to read
 	}
 	c.readerGen++
-	gen, ws := c.readerGen, c.ws.conn
+	gen, ws := c.readerGen, c.ws
 	c.mu.Unlock()
 	go c.substitute(ws, gen)
 }
 
 // substitute reads the connection in place of a continuation that holds
 // the reader, until it gives the role back or loses it.
-func (c *Session) substitute(ws WebSocketConn, gen uint64) {
+func (c *Session) substitute(ws *wsConn, gen uint64) {
 	if !c.srv.enter() {
 		return // the server is closing, and so is the session
 	}

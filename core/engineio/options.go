@@ -106,6 +106,24 @@ type Options struct {
 	MaxQueuedPackets int
 	MaxQueuedBytes   int64
 
+	// PerMessageDeflate negotiates the permessage-deflate WebSocket
+	// extension (RFC 7692) with clients that offer it, without context
+	// takeover either way: every message is compressed on its own by a
+	// pooled compressor, so an idle connection holds none. Inflated
+	// messages count against MaxHTTPBufferSize (a larger one closes with
+	// 1009). Off by default, as in Node.
+	PerMessageDeflate bool
+	// PerMessageDeflateThreshold is the smallest message, in bytes, that is
+	// compressed when PerMessageDeflate is on. Default 1024.
+	PerMessageDeflateThreshold int
+
+	// MaxControlFramesPerSecond caps the WebSocket control frames (pings and
+	// pongs) a client may send each second; past it the connection closes
+	// with status 1008 (policy violation), so a ping flood cannot make the
+	// server write a pong for each. Engine.IO's own heartbeat uses no
+	// control frames. Default 100; negative means no cap.
+	MaxControlFramesPerSecond int
+
 	// Logger receives the engine's logs. Default: a logger that writes Warn
 	// and above to the handler of [slog.Default] (refused origins, requests
 	// outside Path, unknown session ids, refused handshakes, panics in
@@ -149,6 +167,9 @@ const (
 	// host from taking every session, not to limit offices behind a NAT.
 	DefaultMaxConnectionsPerAddress = 1000
 	DefaultCompressionThreshold     = 1024
+
+	DefaultPerMessageDeflateThreshold = 1024
+	DefaultMaxControlFramesPerSecond  = 100
 )
 
 // withDefaults returns a copy of o with every zero field set to its default.
@@ -195,6 +216,12 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.HTTPCompression.Threshold <= 0 {
 		c.HTTPCompression.Threshold = DefaultCompressionThreshold
+	}
+	if c.PerMessageDeflateThreshold <= 0 {
+		c.PerMessageDeflateThreshold = DefaultPerMessageDeflateThreshold
+	}
+	if c.MaxControlFramesPerSecond == 0 {
+		c.MaxControlFramesPerSecond = DefaultMaxControlFramesPerSecond
 	}
 	c.CORS.AllowedOrigins = slices.Clone(c.CORS.AllowedOrigins)
 	return c

@@ -38,6 +38,9 @@ type Packet struct {
 	Type   PacketType
 	Data   []byte
 	Binary bool
+	// NoCompress keeps a WebSocket message uncompressed when
+	// permessage-deflate is on (Options.PerMessageDeflate).
+	NoCompress bool
 
 	// frame, when set, is the packet's whole WebSocket message: the type
 	// digit, then Data (see MessageFrame).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -250,10 +249,8 @@ func (s *Server) handshake(w ResponseWriter, r Request, transport string) *Reque
 			return &RequestError{Status: http.StatusForbidden, Code: CodeForbidden, Message: err.Error()}
 		}
 	}
-	var up Upgrader
 	if transport == TransportWebSocket {
-		var ok bool
-		if up, ok = r.(Upgrader); !ok {
+		if _, ok := r.(Hijacker); !ok || !isWebSocketHandshake(r) {
 			return badRequest(CodeBadRequest)
 		}
 	}
@@ -281,14 +278,9 @@ func (s *Server) handshake(w ResponseWriter, r Request, transport string) *Reque
 		}
 		return nil
 	}
-	s.setCookie(w, sess.id)
-	if err := up.Upgrade(w, sess.serveNewWebSocket); err != nil {
-		s.log.Debug("engineio: websocket handshake failed", "sid", sess.id, "err", err)
+	if e := s.acceptWebSocket(w, r, s.cookie(sess.id), sess.serveNewWebSocket); e != nil {
 		sess.close(ReasonTransportError, false)
-		if errors.Is(err, ErrUpgradeNotSupported) {
-			return badRequest(CodeBadRequest)
-		}
-		return nil
+		return e
 	}
 	// An adapter that hands over the connection after returning (fasthttp)
 	// never calls back when the client resets the connection first: drop a
@@ -417,17 +409,22 @@ func (s *Server) remove(sess *Session) {
 }
 
 func (s *Server) setCookie(w ResponseWriter, sid string) {
+	if v := s.cookie(sid); v != "" {
+		w.SetHeader("Set-Cookie", v)
+	}
+}
+
+// cookie returns the Set-Cookie value for a new session, or "".
+func (s *Server) cookie(sid string) string {
 	if s.opts.Cookie == nil {
-		return
+		return ""
 	}
 	c := *s.opts.Cookie //nolint:gosec // G124: Options.Cookie is the application's template; its Secure, HttpOnly and SameSite are kept as configured (forcing Secure would break plain-HTTP deployments)
 	if c.Name == "" {
 		c.Name = "io"
 	}
 	c.Value = sid
-	if v := c.String(); v != "" {
-		w.SetHeader("Set-Cookie", v)
-	}
+	return c.String()
 }
 
 // newSessionID returns 144 random bits from crypto/rand, URL-safe base64.

@@ -50,7 +50,7 @@ type Session struct {
 	posting       bool          // a POST is being read
 	upgrading     bool          // a WebSocket probe has been answered
 	ws            *wsConn       // the WebSocket transport, once upgraded
-	probe         WebSocketConn // the WebSocket being probed during an upgrade
+	probe         *wsConn       // the WebSocket being probed during an upgrade
 	writing       bool          // a WebSocket writer goroutine exists (busy or idle)
 	writerIdle    bool          // it waits on wake for more work
 	wake          chan struct{} // wakes an idle writer
@@ -246,7 +246,9 @@ func (c *Session) close(reason string, tell bool) {
 	default:
 		c.queue, c.queuedBytes = nil, 0 // nobody will read it
 	}
-	if c.probe != nil {
+	if c.probe != nil && !c.upgrading {
+		// A probe already answered completes the upgrade, then closes
+		// (see serveProbe).
 		c.probe.Close()
 	}
 	close(c.done)

@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"bytes"
 	"errors"
 	"sync"
 	"time"
@@ -24,13 +23,11 @@ func (s *Server) enter() bool {
 }
 
 // serveNewWebSocket runs a session whose handshake came over WebSocket.
-func (c *Session) serveNewWebSocket(ws WebSocketConn) {
+func (c *Session) serveNewWebSocket(conn *wsConn) {
 	if !c.srv.enter() {
 		return
 	}
 	defer c.srv.wg.Done()
-	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
-	conn := newWSConn(ws, c.srv.opts.WriteTimeout)
 	open := Packet{Type: PacketOpen, Data: c.appendOpen(make([]byte, 0, 160))}
 	if _, err := conn.write([]Packet{open}); err != nil {
 		c.close(ReasonTransportError, false)
@@ -38,14 +35,16 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 	}
 	c.mu.Lock()
 	if c.closed.Load() {
-		// Closed by the server between the handshake and now: the queue
-		// ends with the close packet, which the client still gets.
+		// Closed by the server between the handshake and now: what was
+		// queued before the close still goes out, then the close frame.
 		var q []Packet
 		if n := len(c.queue); n > 0 && c.queue[n-1].Type == PacketClose {
 			q = c.takeQueueLocked()
 		}
 		c.mu.Unlock()
-		_, _ = conn.write(q)
+		if _, err := conn.write(q); err == nil && len(q) > 0 {
+			conn.awaitPeerClose()
+		}
 		// The client has its open packet: the session is announced, and
 		// its close callback runs at once.
 		c.srv.started(c)
@@ -60,16 +59,12 @@ func (c *Session) serveNewWebSocket(ws WebSocketConn) {
 	gen := c.readerGen
 	c.mu.Unlock()
 	c.srv.started(c)
-	c.readLoop(ws, gen, true)
+	c.readLoop(conn, gen, true)
 	c.releaseConn()
 }
 
 // upgrade answers a WebSocket request for a polling session: the probe.
 func (c *Session) upgrade(w ResponseWriter, r Request) *RequestError {
-	up, ok := r.(Upgrader)
-	if !ok {
-		return badRequest(CodeBadRequest)
-	}
 	c.mu.Lock()
 	busy := c.closed.Load() || c.transport != TransportPolling || c.probe != nil
 	c.mu.Unlock()
@@ -78,25 +73,21 @@ func (c *Session) upgrade(w ResponseWriter, r Request) *RequestError {
 		// A second WebSocket for a session that is upgrading or upgraded:
 		// complete its handshake and close it at once, as the reference
 		// server does; the session goes on over its own transport.
-		probe = func(WebSocketConn) {}
+		probe = func(*wsConn) {}
 	}
-	if err := up.Upgrade(w, probe); err != nil {
-		c.srv.log.Debug("engineio: websocket upgrade failed", "sid", c.id, "err", err)
-		if errors.Is(err, ErrUpgradeNotSupported) {
-			return badRequest(CodeBadRequest)
-		}
-	}
-	return nil
+	return c.srv.acceptWebSocket(w, r, "", probe)
 }
 
 // serveProbe runs the upgrade dance on a new WebSocket, then, once the client
-// has sent the upgrade packet, makes it the session's transport.
-func (c *Session) serveProbe(ws WebSocketConn) {
+// has sent the upgrade packet, makes it the session's transport. A session
+// closed by the server once the probe was answered (the client has paused
+// polling) still completes the upgrade, then closes the new transport, as
+// Node does: the client would otherwise wait for a poll that never comes.
+func (c *Session) serveProbe(ws *wsConn) {
 	if !c.srv.enter() {
 		return
 	}
 	defer c.srv.wg.Done()
-	ws.SetReadLimit(c.srv.opts.MaxHTTPBufferSize)
 	c.mu.Lock()
 	if c.closed.Load() || c.transport != TransportPolling || c.probe != nil {
 		c.mu.Unlock()
@@ -104,9 +95,8 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 	}
 	c.probe = ws
 	c.mu.Unlock()
-	conn := newWSConn(ws, c.srv.opts.WriteTimeout) // before the first read, which may meet a ping
 
-	timer := time.AfterFunc(c.srv.opts.UpgradeTimeout, func() { ws.Close() })
+	timer := time.AfterFunc(c.srv.opts.UpgradeTimeout, ws.Close)
 	upgraded := false
 	defer func() {
 		timer.Stop()
@@ -123,19 +113,11 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 		c.mu.Unlock()
 	}()
 
-	p, err := readPacket(ws)
+	p, err := ws.readPacket()
 	if err != nil || p.Type != PacketPing || string(p.Data) != "probe" {
 		return
 	}
-	if _, err := conn.write([]Packet{{Type: PacketPong, Data: p.Data}}); err != nil {
-		return
-	}
-	c.mu.Lock()
-	c.upgrading = true
-	c.flushLocked() // a pending poll returns a noop
-	c.mu.Unlock()
-
-	if p, err = readPacket(ws); err != nil || p.Type != PacketUpgrade {
+	if _, err := ws.write([]Packet{{Type: PacketPong, Data: p.Data}}); err != nil {
 		return
 	}
 	c.mu.Lock()
@@ -143,10 +125,35 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 		c.mu.Unlock()
 		return
 	}
+	c.upgrading = true
+	c.flushLocked() // a pending poll returns a noop
+	c.mu.Unlock()
+
+	if p, err = ws.readPacket(); err != nil || p.Type != PacketUpgrade {
+		return
+	}
+	c.mu.Lock()
+	if c.closed.Load() {
+		// Closed while the client upgraded: what was queued (a Socket.IO
+		// disconnect, say) goes out on the new transport, then its close.
+		upgraded = true
+		timer.Stop()
+		c.probe = nil
+		q := c.takeQueueLocked()
+		c.mu.Unlock()
+		if len(q) == 0 || q[len(q)-1].Type != PacketClose {
+			q = append(q, Packet{Type: PacketClose})
+		}
+		if _, err := ws.write(q); err == nil {
+			ws.awaitPeerClose()
+		}
+		ws.Close()
+		return
+	}
 	upgraded = true
 	timer.Stop()
 	c.transport = TransportWebSocket
-	c.ws = conn
+	c.ws = ws
 	c.probe = nil
 	c.upgrading = false
 	select { // release a poll still pending
@@ -168,12 +175,12 @@ func (c *Session) serveProbe(ws WebSocketConn) {
 // primary reader is the connection's own goroutine; a substitute is one
 // started when a continuation on the reader was slow (see inline.go), and
 // ends once it has given the role back or lost it.
-func (c *Session) readLoop(ws WebSocketConn, gen uint64, primary bool) {
+func (c *Session) readLoop(ws *wsConn, gen uint64, primary bool) {
 	for {
 		if !primary && !c.beginSubstituteRead() {
 			return
 		}
-		p, err := readPacket(ws)
+		p, err := ws.readPacket()
 		if !primary {
 			c.endSubstituteRead()
 		}
@@ -203,29 +210,6 @@ func (c *Session) readLoop(ws WebSocketConn, gen uint64, primary bool) {
 			return
 		}
 	}
-}
-
-// readBuffers hold messages while they are read; the packet gets an exact
-// copy, so a message costs one allocation of its own size.
-var readBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// readPacket reads one WebSocket message as a packet; its data is fresh.
-func readPacket(ws WebSocketConn) (Packet, error) {
-	typ, r, err := ws.NextReader()
-	if err != nil {
-		return Packet{}, err
-	}
-	buf := readBuffers.Get().(*bytes.Buffer)
-	buf.Reset()
-	_, err = buf.ReadFrom(r)
-	data := bytes.Clone(buf.Bytes())
-	if buf.Cap() <= 64<<10 {
-		readBuffers.Put(buf) // large ones go, so the pool holds no peak
-	}
-	if err != nil {
-		return Packet{}, err
-	}
-	return DecodePacket(data, typ == BinaryMessage)
 }
 
 // writerLinger is how long the idle WebSocket writer of a busy session (one
@@ -310,33 +294,14 @@ func (c *Session) writeBatch(ws *wsConn, batch []Packet) bool {
 		// Before the connection closes, so that the reader's error does
 		// not name the reason first.
 		c.close(ReasonTransportError, false)
+		ws.Close()
 	}
-	ws.Close()
+	// After a close frame the reader waits for the peer's (see
+	// wsConn.sendClose), then the connection closes.
 	c.mu.Lock()
 	c.writerExitLocked()
 	c.mu.Unlock()
 	return false
-}
-
-// writePacket writes p as one WebSocket message without copying its data.
-func writePacket(ws WebSocketConn, p Packet) error {
-	switch {
-	case p.Binary:
-		return ws.WriteMessage(BinaryMessage, p.Data)
-	case p.frame != nil:
-		return ws.WriteMessage(TextMessage, p.frame)
-	}
-	w, err := ws.NextWriter(TextMessage)
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(digits[p.Type : p.Type+1]); err != nil {
-		return err
-	}
-	if _, err := w.Write(p.Data); err != nil {
-		return err
-	}
-	return w.Close()
 }
 
 // writerExitLocked records that the writer goroutine ends. Caller holds c.mu.

@@ -93,9 +93,10 @@ var iopJSChecks = []string{
 	"recovery/server-state",
 }
 
-// The check only the Python client makes: python-socketio 5.7.2 does not
-// reconnect after the server closes the Engine.IO session (it treats the
-// close packet as intended), so it checks that it sees the disconnect.
+// The check only the Python client makes: after the server closes the
+// Engine.IO session, python-socketio 5.7.2 reconnects over WebSocket (the
+// server sends a close frame and no close packet, as Node does) but not
+// over polling (it treats the close packet as intended).
 var iopPyChecks = []string{
 	"engine-closed/disconnected",
 }

@@ -23,7 +23,7 @@ func BenchmarkBroadcast1000(b *testing.B) {
 	)
 	for range n {
 		conn := newMemConn(func(typ int, parts [][]byte) {
-			if typ != engineio.TextMessage || len(parts) == 0 {
+			if typ != textMessage || len(parts) == 0 {
 				return
 			}
 			if len(parts) == 1 && bytes.HasPrefix(parts[0], []byte("42")) {

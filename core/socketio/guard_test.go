@@ -25,7 +25,7 @@ func dialGuard(t *testing.T, srv *Server, onPacket func(p string)) *guardClient 
 	t.Helper()
 	g := &guardClient{sid: make(chan string, 1)}
 	g.conn = newMemConn(func(typ int, parts [][]byte) {
-		if typ != engineio.TextMessage {
+		if typ != textMessage {
 			return
 		}
 		data := string(bytes.Join(parts, nil))
@@ -52,10 +52,7 @@ func dialGuard(t *testing.T, srv *Server, onPacket func(p string)) *guardClient 
 func (g *guardClient) send(p string) { g.conn.sendText("4" + p) }
 
 func (g *guardClient) sendBinary(b []byte) {
-	select {
-	case g.conn.in <- memFrame{engineio.BinaryMessage, b}:
-	case <-g.conn.closed:
-	}
+	g.conn.sendFrame(0x82, b)
 }
 
 // reasons collects disconnect reasons by socket id.

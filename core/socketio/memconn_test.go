@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,91 +24,102 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// memConn is an in-memory engineio.RawWebSocketConn: the client side
-// pushes frames into in, and every message the server writes goes to out.
-// By default it offers a network connection (memNet), so the engine frames
-// its messages itself, as on gorilla's and fasthttp's connections, and out
-// gets each frame's payload. With byMessage set the engine writes message
-// by message through the WebSocketConn methods instead, and out gets the
-// slices the engine wrote (not copied), so tests can check that a
-// broadcast shares its bytes.
-type memConn struct {
-	in        chan memFrame
-	closed    chan struct{}
-	once      sync.Once
-	out       func(typ int, parts [][]byte)
-	w         memWriter // reused: the engine writes one message at a time
-	byMessage bool
-	net       memNet
+// WebSocket opcodes of data frames.
+const (
+	textMessage   = 1
+	binaryMessage = 2
+)
 
-	// The engineio.Upgrader contract: once the upgrade callback has
+// memConn is an in-memory network connection for a server WebSocket: the
+// client side pushes masked frames (sendText), which the engine reads, and
+// every frame the engine writes (final, unmasked; it may span writes) is
+// decoded and its payload handed to out, valid during the call. A close
+// frame from the server is answered by closing, as a peer would.
+type memConn struct {
+	in      chan []byte
+	pending []byte // the rest of the frame being read
+	closed  chan struct{}
+	once    sync.Once
+	out     func(typ int, parts [][]byte)
+	onWrite func(b []byte) // if set, sees each write as the engine made it
+
+	mu       sync.Mutex
+	readBy   time.Time // the read deadline
+	wpending []byte    // the start of a frame the next write completes
+	part     [1][]byte // out's parts, reused
+
+	// The engineio.Hijacker contract: once the hijack callback has
 	// returned (served is closed), the engine calls nothing but Close.
 	served chan struct{}
 	late   atomic.Int32 // calls made after that
 }
 
-type memFrame struct {
-	typ  int
-	data []byte
-}
-
 var errMemClosed = errors.New("memconn: closed")
 
 func newMemConn(out func(typ int, parts [][]byte)) *memConn {
-	c := &memConn{in: make(chan memFrame, 256), closed: make(chan struct{}), out: out, served: make(chan struct{})}
-	c.net.c = c
-	return c
+	return &memConn{in: make(chan []byte, 256), closed: make(chan struct{}), out: out, served: make(chan struct{})}
 }
 
-// NetConn returns the connection the engine writes its frames on, unless
-// the engine is to write message by message.
-func (c *memConn) NetConn() net.Conn {
+// Read returns the bytes of the client's frames.
+func (c *memConn) Read(p []byte) (int, error) {
 	c.use()
-	if c.byMessage {
-		return nil
+	if len(c.pending) == 0 {
+		c.mu.Lock()
+		by := c.readBy
+		c.mu.Unlock()
+		var timeout <-chan time.Time
+		if !by.IsZero() {
+			t := time.NewTimer(time.Until(by))
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case c.pending = <-c.in:
+		case <-c.closed:
+			return 0, io.EOF
+		case <-timeout:
+			return 0, os.ErrDeadlineExceeded
+		}
 	}
-	return &c.net
+	n := copy(p, c.pending)
+	c.pending = c.pending[n:]
+	return n, nil
 }
 
-func (c *memConn) SetPingHandler(func(string) error)       { c.use() }
-func (c *memConn) SetCloseHandler(func(int, string) error) { c.use() }
-
-// memNet is the network side of a memConn: it decodes the server frames
-// written on it (final, unmasked; they may span writes) and hands each
-// payload to out, valid during the call. The engine writes from one
-// goroutine at a time, holding its own lock for pongs; mu guards against
-// anything else.
-type memNet struct {
-	c       *memConn
-	mu      sync.Mutex
-	pending []byte    // the start of a frame the next write completes
-	part    [1][]byte // out's parts, reused
-}
-
-func (n *memNet) Write(b []byte) (int, error) {
-	n.c.use()
+func (c *memConn) Write(b []byte) (int, error) {
+	c.use()
 	select {
-	case <-n.c.closed:
+	case <-c.closed:
 		return 0, errMemClosed
 	default:
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	if c.onWrite != nil {
+		c.onWrite(b)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if bytes.HasPrefix(b, []byte("HTTP/1.1 101 ")) {
+		return len(b), nil // the handshake response
+	}
 	data := b
-	if len(n.pending) > 0 {
-		n.pending = append(n.pending, b...)
-		data = n.pending
+	if len(c.wpending) > 0 {
+		c.wpending = append(c.wpending, b...)
+		data = c.wpending
 	}
 	for {
 		op, payload, rest, ok := cutFrame(data)
 		if !ok {
 			break
 		}
-		n.part[0] = payload
-		n.c.out(op, n.part[:])
-		n.part[0], data = nil, rest
+		if op == 0x8 {
+			_ = c.Close()
+			return len(b), nil
+		}
+		c.part[0] = payload
+		c.out(op, c.part[:])
+		c.part[0], data = nil, rest
 	}
-	n.pending = append(n.pending[:0], data...)
+	c.wpending = append(c.wpending[:0], data...)
 	return len(b), nil
 }
 
@@ -117,7 +129,7 @@ func cutFrame(b []byte) (op int, payload, rest []byte, ok bool) {
 		return 0, nil, b, false
 	}
 	if b[0]&0xF0 != 0x80 || b[1]&0x80 != 0 {
-		panic(fmt.Sprintf("memnet: not a final unmasked frame: % x", b[:2]))
+		panic(fmt.Sprintf("memconn: not a final unmasked frame: % x", b[:2]))
 	}
 	n, h := int(b[1]), 2
 	switch n {
@@ -138,15 +150,23 @@ func cutFrame(b []byte) (op int, payload, rest []byte, ok bool) {
 	return int(b[0] & 0x0F), b[h : h+n], b[h+n:], true
 }
 
-func (n *memNet) SetWriteDeadline(time.Time) error { n.c.use(); return nil }
-func (n *memNet) Close() error                     { return n.c.Close() }
+func (c *memConn) SetReadDeadline(t time.Time) error {
+	c.use()
+	c.mu.Lock()
+	c.readBy = t
+	c.mu.Unlock()
+	return nil
+}
 
-// The rest of net.Conn, which the engine does not use.
-func (*memNet) Read([]byte) (int, error)        { return 0, errors.New("memnet: not read") }
-func (*memNet) LocalAddr() net.Addr             { return memAddr{} }
-func (*memNet) RemoteAddr() net.Addr            { return memAddr{} }
-func (*memNet) SetDeadline(time.Time) error     { return nil }
-func (*memNet) SetReadDeadline(time.Time) error { return nil }
+func (c *memConn) SetDeadline(t time.Time) error    { return c.SetReadDeadline(t) }
+func (c *memConn) SetWriteDeadline(time.Time) error { c.use(); return nil }
+func (*memConn) LocalAddr() net.Addr                { return memAddr{} }
+func (*memConn) RemoteAddr() net.Addr               { return memAddr{} }
+
+func (c *memConn) Close() error {
+	c.once.Do(func() { close(c.closed) })
+	return nil
+}
 
 type memAddr struct{}
 
@@ -163,83 +183,39 @@ func (c *memConn) use() {
 	}
 }
 
-// checkReleased waits for the upgrade callback to return, then fails t if
+// checkReleased waits for the hijack callback to return, then fails t if
 // the engine called anything but Close on the connection afterwards.
 func (c *memConn) checkReleased(t testing.TB, settle time.Duration) {
 	t.Helper()
 	select {
 	case <-c.served:
 	case <-time.After(5 * time.Second):
-		t.Fatal("memconn: the upgrade callback did not return")
+		t.Fatal("memconn: the hijack callback did not return")
 	}
 	time.Sleep(settle)
 	if n := c.late.Load(); n > 0 {
-		t.Errorf("memconn: %d calls on the connection after the upgrade callback returned", n)
+		t.Errorf("memconn: %d calls on the connection after the hijack callback returned", n)
 	}
 }
 
-func (c *memConn) NextReader() (int, io.Reader, error) {
-	c.use()
-	select {
-	case f := <-c.in:
-		return f.typ, bytes.NewReader(f.data), nil
-	case <-c.closed:
-		return 0, nil, io.EOF
-	}
-}
+// sendText pushes a client text frame (masked, with a zero key).
+func (c *memConn) sendText(data string) { c.sendFrame(0x81, []byte(data)) }
 
-type memWriter struct {
-	c     *memConn
-	typ   int
-	parts [][]byte
-}
-
-func (w *memWriter) Write(p []byte) (int, error) {
-	w.parts = append(w.parts, p)
-	return len(p), nil
-}
-
-func (w *memWriter) Close() error {
-	w.c.out(w.typ, w.parts)
-	clear(w.parts)
-	w.parts = w.parts[:0]
-	return nil
-}
-
-func (c *memConn) NextWriter(typ int) (io.WriteCloser, error) {
-	c.use()
-	select {
-	case <-c.closed:
-		return nil, errMemClosed
+// sendFrame pushes a final client frame of the first byte b0 (FIN and
+// opcode), masked with a zero key.
+func (c *memConn) sendFrame(b0 byte, data []byte) {
+	f := []byte{b0}
+	switch n := len(data); {
+	case n <= 125:
+		f = append(f, 0x80|byte(n))
+	case n <= 0xFFFF:
+		f = append(f, 0x80|126, byte(n>>8), byte(n))
 	default:
+		f = binary.BigEndian.AppendUint64(append(f, 0x80|127), uint64(n))
 	}
-	c.w.c, c.w.typ = c, typ
-	return &c.w, nil
-}
-
-func (c *memConn) WriteMessage(typ int, data []byte) error {
-	w, err := c.NextWriter(typ)
-	if err != nil {
-		return err
-	}
-	_, _ = w.Write(data)
-	return w.Close()
-}
-
-func (c *memConn) WriteControl(int, []byte, time.Time) error { c.use(); return nil }
-func (c *memConn) SetReadLimit(int64)                        { c.use() }
-func (c *memConn) SetReadDeadline(time.Time) error           { c.use(); return nil }
-func (c *memConn) SetWriteDeadline(time.Time) error          { c.use(); return nil }
-
-func (c *memConn) Close() error {
-	c.once.Do(func() { close(c.closed) })
-	return nil
-}
-
-// sendText pushes a client text frame.
-func (c *memConn) sendText(data string) {
+	f = append(append(f, 0, 0, 0, 0), data...)
 	select {
-	case c.in <- memFrame{engineio.TextMessage, []byte(data)}:
+	case c.in <- f:
 	case <-c.closed:
 	}
 }
@@ -252,16 +228,18 @@ func (r *memRequest) Method() string           { return http.MethodGet }
 func (r *memRequest) Path() string             { return DefaultPath }
 func (r *memRequest) RawQuery() string         { return "EIO=4&transport=websocket" }
 func (r *memRequest) Header(name string) string {
-	if strings.EqualFold(name, "Upgrade") {
-		return "websocket"
-	}
-	return ""
+	return r.Headers().Get(name)
 }
-func (r *memRequest) Headers() http.Header { return http.Header{"Upgrade": {"websocket"}} }
-func (r *memRequest) RemoteAddr() string   { return "127.0.0.1:1" }
-func (r *memRequest) Body() io.Reader      { return http.NoBody }
-func (r *memRequest) Upgrade(_ engineio.ResponseWriter, fn func(engineio.WebSocketConn)) error {
-	fn(r.conn)
+func (r *memRequest) Headers() http.Header {
+	return http.Header{
+		"Upgrade": {"websocket"}, "Connection": {"Upgrade"}, "Sec-Websocket-Version": {"13"},
+		"Sec-Websocket-Key": {"dGhlIHNhbXBsZSBub25jZQ=="},
+	}
+}
+func (r *memRequest) RemoteAddr() string { return "127.0.0.1:1" }
+func (r *memRequest) Body() io.Reader    { return http.NoBody }
+func (r *memRequest) Hijack(fn func(net.Conn, []byte)) error {
+	fn(r.conn, nil)
 	close(r.conn.served)
 	return nil
 }
@@ -299,7 +277,7 @@ func dialMem(t testing.TB, srv *Server) *memClient {
 	t.Helper()
 	c := &memClient{t: t, msgs: make(chan string, 256)}
 	c.conn = newMemConn(func(typ int, parts [][]byte) {
-		if typ != engineio.TextMessage {
+		if typ != textMessage {
 			return
 		}
 		data := string(bytes.Join(parts, nil))

@@ -18,8 +18,8 @@ import (
 // from a handler, call it on a goroutine of its own.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	first := !s.closed
-	s.closed = true
+	first := !s.closed.Load()
+	s.closed.Store(true)
 	var all []*Namespace
 	if first {
 		for _, n := range s.nsps {

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/siokit/siokit/core/engineio"
 )
 
 func pendingAcks(s *Socket) int {
@@ -97,35 +96,31 @@ func TestBroadcastSharesBytes(t *testing.T) {
 	var mu sync.Mutex
 	seen := map[*byte]int{}
 	got := make(chan struct{}, 16)
+	big := strings.Repeat("x", 20<<10) // written from where it is, not copied into a frame buffer
 	const n = 5
 	for range n {
 		c := &memClient{t: t, msgs: make(chan string, 16)}
 		c.conn = newMemConn(func(typ int, parts [][]byte) {
-			if len(parts) == 1 && strings.HasPrefix(string(parts[0]), `42["b"`) {
-				mu.Lock()
-				seen[&parts[0][0]]++
-				mu.Unlock()
+			data := string(bytes.Join(parts, nil))
+			if strings.HasPrefix(data, `42["b"`) {
 				got <- struct{}{}
 				return
 			}
-			if typ == engineio.TextMessage && len(parts) > 0 {
-				data := strings.Join(func() []string {
-					var ss []string
-					for _, p := range parts {
-						ss = append(ss, string(p))
-					}
-					return ss
-				}(), "")
-				if strings.HasPrefix(data, "4") {
-					c.msgs <- data[1:]
-				}
+			if typ == textMessage && strings.HasPrefix(data, "4") {
+				c.msgs <- data[1:]
 			}
 		})
-		c.conn.byMessage = true // as written, not copied into frames
+		c.conn.onWrite = func(b []byte) {
+			if len(b) > 16<<10 {
+				mu.Lock()
+				seen[&b[0]]++
+				mu.Unlock()
+			}
+		}
 		serveMem(srv, c.conn)
 		c.connect(srv)
 	}
-	if err := srv.Emit("b", 1, "two"); err != nil {
+	if err := srv.Emit("b", big); err != nil {
 		t.Fatal(err)
 	}
 	for range n {
