@@ -65,9 +65,6 @@ func (b *BroadcastOperator) Timeout(d time.Duration) *BroadcastOperator {
 	return c
 }
 
-// Options returns the recipients and flags the operator describes.
-func (b *BroadcastOperator) Options() BroadcastOptions { return b.clone().opts }
-
 // Emit sends an event to the selected sockets. The packet is encoded once.
 func (b *BroadcastOperator) Emit(event string, args ...any) error {
 	if err := b.srv.closedErr(); err != nil {

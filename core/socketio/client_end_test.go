@@ -44,8 +44,8 @@ func stamp(ch chan<- time.Time) { ch <- time.Now() }
 func TestClientEndsLoudly(t *testing.T) {
 	for _, kind := range []string{"node", "python"} {
 		t.Run(kind, func(t *testing.T) {
-			shared := startPeer(t, kind, 0)
-			dying := startPeer(t, kind, 0)
+			shared := startPeer(t, kind)
+			dying := startPeer(t, kind)
 			for _, m := range interopModes {
 				t.Run(m.name, func(t *testing.T) {
 					t.Run("Close", func(t *testing.T) { endByClose(t, shared.url(), m.transports) })

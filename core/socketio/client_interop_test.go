@@ -38,12 +38,12 @@ type peerServer struct {
 	out  strings.Builder
 }
 
-// startPeer starts a server of kind on port (0: a free one) and waits until
-// it listens. The test fails, and does not skip, when the runtime or its
+// startPeer starts a server of kind on a free port and waits until it
+// listens. The test fails, and does not skip, when the runtime or its
 // packages are missing; the process is killed at the end of the test.
-func startPeer(t *testing.T, kind string, port int, args ...string) *peerServer {
+func startPeer(t *testing.T, kind string, args ...string) *peerServer {
 	t.Helper()
-	p := &peerServer{t: t, kind: kind, args: args, port: port}
+	p := &peerServer{t: t, kind: kind, args: args}
 	p.start()
 	t.Cleanup(p.kill)
 	return p
@@ -184,11 +184,11 @@ var secret = map[string]string{"token": "secret"}
 func TestClientInterop(t *testing.T) {
 	for _, kind := range []string{"node", "python"} {
 		t.Run(kind, func(t *testing.T) {
-			shared := startPeer(t, kind, 0)
-			restartable := startPeer(t, kind, 0)
+			shared := startPeer(t, kind)
+			restartable := startPeer(t, kind)
 			var recovering *peerServer
 			if kind == "node" {
-				recovering = startPeer(t, kind, 0, "recovery")
+				recovering = startPeer(t, kind, "recovery")
 			}
 			for _, m := range interopModes {
 				t.Run(m.name, func(t *testing.T) {

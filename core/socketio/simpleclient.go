@@ -16,14 +16,14 @@ type SimpleClient struct {
 	sock *ClientSocket
 
 	mu    sync.Mutex
-	queue []ReceivedEvent
+	queue []receivedEvent
 	wake  chan struct{} // closed and replaced when something happens
 }
 
-// ReceivedEvent is an event the server sent to a [SimpleClient].
-type ReceivedEvent struct {
-	Event string
-	Args  []any
+// receivedEvent is an event the server sent to a [SimpleClient].
+type receivedEvent struct {
+	event string
+	args  []any
 }
 
 // NewSimpleClient returns a simple client for the server at url, not yet
@@ -61,10 +61,10 @@ func SimpleConnect(ctx context.Context, url string, opts *ClientOptions) (*Simpl
 // into plain values (binary as []byte); an acknowledgement the server asks
 // for is sent empty.
 func (sc *SimpleClient) onEvent(event string, args ...any) {
-	sc.push(ReceivedEvent{Event: event, Args: args})
+	sc.push(receivedEvent{event: event, args: args})
 }
 
-func (sc *SimpleClient) push(ev ReceivedEvent) {
+func (sc *SimpleClient) push(ev receivedEvent) {
 	sc.mu.Lock()
 	sc.queue = append(sc.queue, ev)
 	sc.mu.Unlock()
@@ -116,10 +116,10 @@ func (sc *SimpleClient) Receive(ctx context.Context) (event string, args []any, 
 		sc.mu.Lock()
 		if len(sc.queue) > 0 {
 			ev := sc.queue[0]
-			sc.queue[0] = ReceivedEvent{}
+			sc.queue[0] = receivedEvent{}
 			sc.queue = sc.queue[1:]
 			sc.mu.Unlock()
-			return ev.Event, ev.Args, nil
+			return ev.event, ev.args, nil
 		}
 		wake := sc.wake
 		sc.mu.Unlock()

@@ -29,7 +29,7 @@ func ExampleNewInMemory() {
 			return countingManager{manager.NewInMemory(nsp), &broadcasts}
 		},
 	})
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 
 	_ = srv.Emit("news", "to every socket of /")
 	_ = srv.To("room").Emit("news", "to one room")

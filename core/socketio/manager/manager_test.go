@@ -23,7 +23,7 @@ func (r *recording) AddSockets(opts *socketio.BroadcastOptions, rooms []string) 
 
 func TestInMemoryRooms(t *testing.T) {
 	srv := socketio.NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	m := manager.NewInMemory(srv.Of("/m"))
 	if m.Namespace() != srv.Of("/m") {
 		t.Fatal("Namespace is not the namespace the manager was built for")
@@ -45,7 +45,7 @@ func TestInMemoryRooms(t *testing.T) {
 
 func TestHandleServerSideEmit(t *testing.T) {
 	srv := socketio.NewServer(nil)
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	nsp := srv.Of("/")
 	if err := nsp.OnServerSideEmit("inc", func(n int) int { return n + 1 }); err != nil {
 		t.Fatal(err)
@@ -70,7 +70,7 @@ func TestNewRemoteSocketActsThroughManager(t *testing.T) {
 			return &recording{InMemory: manager.NewInMemory(nsp), joins: joins}
 		},
 	})
-	defer srv.Close()
+	defer func() { _ = srv.Close() }()
 	r := manager.NewRemoteSocket(srv.Of("/"), &socketio.RemoteSocket{ID: "elsewhere", Namespace: "/"})
 	r.Join("room")
 	if got, want := <-joins, []string{"elsewhere", "room"}; !slices.Equal(got, want) {
