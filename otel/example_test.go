@@ -3,7 +3,7 @@ package siootel_test
 import (
 	"net/http"
 
-	"github.com/siokit/siokit/adapters/nethttp"
+	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/socketio"
 	siootel "github.com/siokit/siokit/otel"
 )

@@ -14,7 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/siokit/siokit/adapters/nethttp"
+
+	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/engineio"
 	"github.com/siokit/siokit/core/hooks"
 	"github.com/siokit/siokit/core/socketio"

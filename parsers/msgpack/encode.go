@@ -7,9 +7,10 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/vmihailenco/msgpack/v5"
+
 	"github.com/siokit/siokit/core/engineio"
 	"github.com/siokit/siokit/core/parser"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // container is one JSON object or array of a payload, found by the first

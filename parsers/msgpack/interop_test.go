@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/siokit/siokit/adapters/nethttp"
+	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/eiotest"
 	"github.com/siokit/siokit/core/socketio"
 	siomsgpack "github.com/siokit/siokit/parsers/msgpack"

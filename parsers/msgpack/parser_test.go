@@ -5,10 +5,11 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/vmihailenco/msgpack/v5"
+
 	"github.com/siokit/siokit/core/parser"
 	"github.com/siokit/siokit/core/socketio"
 	siomsgpack "github.com/siokit/siokit/parsers/msgpack"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 var limits = socketio.DecoderLimits{MaxAttachments: 10, MaxNamespaceLen: 512}
