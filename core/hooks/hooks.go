@@ -15,7 +15,10 @@
 // call back into the server. They may be called concurrently.
 package hooks
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Hooks holds the functions the server calls. Any of them may be nil.
 type Hooks struct {
@@ -48,6 +51,14 @@ type Hooks struct {
 	// panics (Error reports the panic).
 	EventStart func(Event) any
 	EventEnd   func(e Event, state any, took time.Duration, err error)
+
+	// ConnectStart is called before the middlewares and connect handlers
+	// of a namespace connection run (Event.Name is ""), ConnectEnd after,
+	// with [ErrConnectionRefused] when they refused it; what ConnectStart
+	// returns is passed to ConnectEnd. Both are called only when
+	// ConnectStart is set.
+	ConnectStart func(Event) any
+	ConnectEnd   func(e Event, state any, took time.Duration, err error)
 
 	// AckLatency is called when a client acknowledges an event the server
 	// sent with EmitWithAck, with the time from sending to the answer.
@@ -94,6 +105,10 @@ type Event struct {
 	TraceParent string
 }
 
+// ErrConnectionRefused is the error [Hooks].ConnectEnd reports for a
+// connection that a middleware or connect handler refused.
+var ErrConnectionRefused = errors.New("hooks: connection refused")
+
 // The kinds of [Hooks].Error.
 const (
 	// ErrParse is a packet that could not be decoded; its connection closes.
@@ -137,7 +152,12 @@ func Merge(hs ...*Hooks) *Hooks {
 	m.Error = merge2(live, func(h *Hooks) func(string, error) { return h.Error })
 	m.ManagerPublish = merge3(live, func(h *Hooks) func(string, string, int) { return h.ManagerPublish })
 	m.ManagerReceive = merge3(live, func(h *Hooks) func(string, string, int) { return h.ManagerReceive })
-	mergeEvents(m, live)
+	m.EventStart, m.EventEnd = mergePairs(live, func(h *Hooks) (func(Event) any, func(Event, any, time.Duration, error)) {
+		return h.EventStart, h.EventEnd
+	})
+	m.ConnectStart, m.ConnectEnd = mergePairs(live, func(h *Hooks) (func(Event) any, func(Event, any, time.Duration, error)) {
+		return h.ConnectStart, h.ConnectEnd
+	})
 	return m
 }
 
@@ -187,33 +207,36 @@ func merge3[A, B, C any](hs []*Hooks, get func(*Hooks) func(A, B, C)) func(A, B,
 	}
 }
 
-// mergeEvents merges the EventStart/EventEnd pairs: the state passed to
-// each End is what its own Start returned.
-func mergeEvents(m *Hooks, hs []*Hooks) {
-	var pairs []*Hooks
+// mergePairs merges Start/End pairs: the state passed to each End is what
+// its own Start returned.
+func mergePairs(hs []*Hooks, get func(*Hooks) (func(Event) any, func(Event, any, time.Duration, error))) (func(Event) any, func(Event, any, time.Duration, error)) {
+	type pair struct {
+		start func(Event) any
+		end   func(Event, any, time.Duration, error)
+	}
+	var pairs []pair
 	for _, h := range hs {
-		if h.EventStart != nil || h.EventEnd != nil {
-			pairs = append(pairs, h)
+		if start, end := get(h); start != nil {
+			pairs = append(pairs, pair{start, end})
 		}
 	}
 	if len(pairs) == 0 {
-		return
+		return nil, nil
 	}
-	m.EventStart = func(e Event) any {
+	start := func(e Event) any {
 		states := make([]any, len(pairs))
-		for i, h := range pairs {
-			if h.EventStart != nil {
-				states[i] = h.EventStart(e)
-			}
+		for i, p := range pairs {
+			states[i] = p.start(e)
 		}
 		return states
 	}
-	m.EventEnd = func(e Event, state any, took time.Duration, err error) {
+	end := func(e Event, state any, took time.Duration, err error) {
 		states, _ := state.([]any)
-		for i, h := range pairs {
-			if h.EventEnd != nil && i < len(states) {
-				h.EventEnd(e, states[i], took, err)
+		for i, p := range pairs {
+			if p.end != nil && i < len(states) {
+				p.end(e, states[i], took, err)
 			}
 		}
 	}
+	return start, end
 }

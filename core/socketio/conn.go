@@ -160,13 +160,13 @@ func (c *conn) connect(p *parser.Packet) error {
 	plain := len(nsp.h.middlewares) == 0 && len(nsp.h.onConnect) == 0
 	nsp.h.mu.RUnlock()
 	if !plain {
-		s.enqueueFromReader(job{fn: s.runConnect}, s.startJobs)
+		s.enqueueFromReader(job{fn: s.connectJob()}, s.startJobs)
 		return nil
 	}
 	// Nothing can refuse or delay it: confirm at once, with no goroutine —
 	// on a WebSocket reader as its continuation, so that the reader writes
 	// the answer itself; otherwise right here.
-	s.enqueueFromReader(job{fn: s.runConnect}, s.drainJobs)
+	s.enqueueFromReader(job{fn: s.connectJob()}, s.drainJobs)
 	return nil
 }
 

@@ -197,3 +197,25 @@ func (s *Server) hookPanic(what string, v any) {
 		h.Error(hooks.ErrHandler, fmt.Errorf("socketio: panic in %s: %v", what, v))
 	}
 }
+
+// connectJob returns the job that runs a namespace connection's
+// middlewares and connect handlers: runConnect itself, or wrapped in
+// ConnectStart and ConnectEnd when they are set.
+func (s *Socket) connectJob() func() {
+	h := s.nsp.server.opts.Hooks
+	if h == nil || h.ConnectStart == nil {
+		return s.runConnect
+	}
+	return func() {
+		ev := hooks.Event{Namespace: s.nsp.name, SocketID: s.id, TraceParent: s.traceParent(nil)}
+		state, start := h.ConnectStart(ev), time.Now()
+		s.runConnect()
+		if h.ConnectEnd != nil {
+			var err error
+			if !s.accepted.Load() {
+				err = hooks.ErrConnectionRefused
+			}
+			h.ConnectEnd(ev, state, time.Since(start), err)
+		}
+	}
+}

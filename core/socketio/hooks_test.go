@@ -55,6 +55,10 @@ func (r *recorder) hooks() *hooks.Hooks {
 		EventEnd: func(e hooks.Event, state any, _ time.Duration, err error) {
 			r.add("handled %s %v %v", e.Name, state, err)
 		},
+		ConnectStart: func(e hooks.Event) any { return "c" },
+		ConnectEnd: func(e hooks.Event, state any, _ time.Duration, err error) {
+			r.add("connected %s %v %v", e.Namespace, state, err)
+		},
 		AckLatency: func(nsp string, d time.Duration) { r.add("ack %s %v", nsp, d > 0) },
 		Broadcast:  func(nsp string, n, size int) { r.add("broadcast %s %d %d", nsp, n, size) },
 		Error:      func(kind string, err error) { r.add("error %s", kind) },
@@ -94,6 +98,7 @@ func TestHooks(t *testing.T) {
 	rec.waitFor(t, "open websocket")
 	rec.waitFor(t, "join / websocket")
 	rec.waitFor(t, `in / CONNECT "" 0 0`)
+	rec.waitFor(t, "connected / c <nil>")
 
 	c.send(`21["echo",{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}]`)
 	if got := c.next(); got != `31[{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}]` {

@@ -5,7 +5,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/siokit/siokit/adapters/nethttp"
+
+	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/socketio"
 	sioprometheus "github.com/siokit/siokit/metrics/prometheus"
 )

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/siokit/siokit/adapters/nethttp"
+	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/engineio"
 	"github.com/siokit/siokit/core/parser"
 	"github.com/siokit/siokit/core/socketio"

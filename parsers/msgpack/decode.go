@@ -11,10 +11,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/siokit/siokit/core/parser"
-	"github.com/siokit/siokit/core/socketio"
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
+
+	"github.com/siokit/siokit/core/parser"
+	"github.com/siokit/siokit/core/socketio"
 )
 
 // maxDepth bounds the nesting of a decoded value, as the text format's
@@ -334,7 +335,7 @@ func (t *transcoder) ext() error {
 		t.out = append(t.out, "null"...)
 		return nil
 	case id == 0 && n == 8:
-		ts = time.UnixMilli(int64(binary.BigEndian.Uint64(b)))
+		ts = time.UnixMilli(int64(binary.BigEndian.Uint64(b))) //nolint:gosec // G115: a signed 64-bit big-endian count of milliseconds; reading its bits as int64 is the decoding
 	case id == 0:
 		return t.binary(b)
 	case id == -1 && n == 4:
@@ -343,7 +344,7 @@ func (t *transcoder) ext() error {
 		v := binary.BigEndian.Uint64(b)
 		ts = time.Unix(int64(v&(1<<34-1)), int64(v>>34))
 	case id == -1 && n == 12:
-		ts = time.Unix(int64(binary.BigEndian.Uint64(b[4:])), int64(binary.BigEndian.Uint32(b)))
+		ts = time.Unix(int64(binary.BigEndian.Uint64(b[4:])), int64(binary.BigEndian.Uint32(b))) //nolint:gosec // G115: timestamp 96 holds signed 64-bit seconds; reading its bits as int64 is the decoding
 	default:
 		return malformed("unsupported extension type %d of %d bytes", id, n)
 	}

@@ -2,14 +2,17 @@ package siomsgpack
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 
+	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
+
 	"github.com/siokit/siokit/core/engineio"
 	"github.com/siokit/siokit/core/parser"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 // container is one JSON object or array of a payload, found by the first
@@ -67,7 +70,7 @@ func (Parser) Encode(p *parser.Packet) ([]engineio.Packet, error) {
 	_ = enc.EncodeInt(int64(t))
 	if p.Data != nil {
 		_ = enc.EncodeString("data")
-		if err := encodeJSON(enc, p.Data, p.Attachments); err != nil {
+		if err := encodeJSON(enc, buf, p.Data, p.Attachments); err != nil {
 			return nil, err
 		}
 	}
@@ -94,7 +97,11 @@ func attachmentsSize(atts [][]byte) int {
 
 // encodeJSON writes the JSON value data as msgpack, with placeholders
 // replaced by their attachments. data must be valid JSON.
-func encodeJSON(enc *msgpack.Encoder, data []byte, atts [][]byte) error {
+//
+// buf is the writer of enc, which writes through without buffering: a
+// string without escapes is copied from data into buf directly, which
+// saves converting it to a Go string.
+func encodeJSON(enc *msgpack.Encoder, buf *bytes.Buffer, data []byte, atts [][]byte) error {
 	var stackBuf [16]open
 	var recBuf [16]container
 	recs, err := scanContainers(data, stackBuf[:0], recBuf[:0], len(atts))
@@ -124,6 +131,11 @@ func encodeJSON(enc *msgpack.Encoder, data []byte, atts [][]byte) error {
 			j, esc := stringEnd(data, i)
 			if j < 0 {
 				return fmt.Errorf("siomsgpack: invalid JSON string at offset %d", i)
+			}
+			if !esc {
+				writeStr(buf, data[i+1:j-1])
+				i = j
+				continue
 			}
 			s, err := unquote(data[i:j], esc)
 			if err != nil {
@@ -313,4 +325,21 @@ func encodeScalar(enc *msgpack.Encoder, tok []byte) error {
 		return fmt.Errorf("siomsgpack: invalid JSON number %q", tok)
 	}
 	return enc.EncodeFloat64(f)
+}
+
+// writeStr writes b as a msgpack str, with the smallest header. b comes
+// from one Engine.IO message, far below 4 GiB.
+func writeStr(buf *bytes.Buffer, b []byte) {
+	n := uint32(min(len(b), math.MaxUint32))
+	switch {
+	case n < 32:
+		buf.WriteByte(msgpcode.FixedStrLow | byte(n))
+	case n <= math.MaxUint8:
+		buf.Write([]byte{msgpcode.Str8, byte(n)})
+	case n <= math.MaxUint16:
+		buf.Write(binary.BigEndian.AppendUint16([]byte{msgpcode.Str16}, uint16(n)))
+	default:
+		buf.Write(binary.BigEndian.AppendUint32([]byte{msgpcode.Str32}, n))
+	}
+	buf.Write(b[:n])
 }

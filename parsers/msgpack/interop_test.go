@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/siokit/siokit/adapters/nethttp"
+	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/eiotest"
 	"github.com/siokit/siokit/core/socketio"
 	siomsgpack "github.com/siokit/siokit/parsers/msgpack"
@@ -71,12 +72,39 @@ func startServer(t *testing.T) string {
 		return s.Namespace().Emit("news", args...)
 	}))
 	must(t, srv.Of("/chat").On("echo", echo))
-	hs := httptest.NewServer(siohttp.Handler(srv))
+	root := eiotest.RepoRoot(t)
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", siohttp.Handler(srv))
+	mux.HandleFunc("/client.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(root, "node_modules", "socket.io-client", "dist", "socket.io.msgpack.min.js"))
+	})
+	mux.HandleFunc("/page.html", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join("testdata", "page.html"))
+	})
+	hs := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		_ = srv.Close()
 		hs.Close()
 	})
 	return hs.URL
+}
+
+// TestChromiumClientInterop runs socket.io-client's msgpack bundle in
+// headless Chromium against siokit (testdata/page.html, driven by
+// testdata/browser.js).
+func TestChromiumClientInterop(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
+		t.Fatalf("/usr/bin/chromium is missing (%v); run `make deps`", err)
+	}
+	for _, transport := range []string{"websocket", "polling"} {
+		t.Run(transport, func(t *testing.T) {
+			url := startServer(t)
+			out := eiotest.RunNode(t, "parsers/msgpack/testdata/browser.js", url+"/page.html?t="+transport)
+			if strings.TrimSpace(out) != "OK" {
+				t.Fatalf("browser: %s", out)
+			}
+		})
+	}
 }
 
 func must(t *testing.T, err error) {

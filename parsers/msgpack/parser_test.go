@@ -3,12 +3,14 @@ package siomsgpack_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/siokit/siokit/core/parser"
 	"github.com/siokit/siokit/core/socketio"
 	siomsgpack "github.com/siokit/siokit/parsers/msgpack"
-	"github.com/vmihailenco/msgpack/v5"
 )
 
 var limits = socketio.DecoderLimits{MaxAttachments: 10, MaxNamespaceLen: 512}
@@ -35,6 +37,8 @@ func TestRoundTrip(t *testing.T) {
 		{"event", parser.Packet{Type: parser.Event, Namespace: "/", Data: []byte(`["hi",1,-2,1.5,true,false,null,{"a":[]},"\"q\"é"]`)}},
 		{"binary event with id", parser.Packet{Type: parser.BinaryEvent, Namespace: "/chat", ID: 7, HasID: true,
 			Data: []byte(`["up",{"_placeholder":true,"num":0},{"x":{"_placeholder":true,"num":1}}]`), Attachments: [][]byte{{1, 2}, {}}}},
+		{"long strings", parser.Packet{Type: parser.Event, Namespace: "/", Data: []byte(`["` + strings.Repeat("s", 31) + `","` +
+			strings.Repeat("m", 32) + `","` + strings.Repeat("l", 300) + `","` + strings.Repeat("x", 70000) + `"]`)}},
 		{"ack", parser.Packet{Type: parser.Ack, Namespace: "/", ID: 1 << 53, HasID: true, Data: []byte(`[18446744073709551615,-9223372036854775808]`)}},
 		{"connect", parser.Packet{Type: parser.Connect, Namespace: "/", Data: []byte(`{"sid":"abc"}`)}},
 		{"connect without auth", parser.Packet{Type: parser.Connect, Namespace: "/"}},
