@@ -264,7 +264,7 @@ func checkNoFile(n int) error {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil {
 		return fmt.Errorf("RLIMIT_NOFILE: %w", err)
 	}
-	if need := uint64(n) + 256; l.Cur < need {
+	if need := uint64(max(n, 0)) + 256; l.Cur < need {
 		return fmt.Errorf("%d connections need about %d open files per process, and the limit is %d (hard %d); "+
 			"raise the hard limit (ulimit -Hn, or LimitNOFILE in systemd) as a user allowed to, or lower the connections (-conns, -c)", n, need, l.Cur, l.Max)
 	}
