@@ -19,7 +19,7 @@ import (
 )
 
 // idleScenario opens Conns idle WebSocket connections, keeps them for the
-// measuring time answering pings, and reports the server's resident memory
+// measuring time (at least idleHold) answering pings, and reports the server's resident memory
 // per connection above its baseline.
 func idleScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 	return idleRun(ctx, cfg, false)
@@ -31,6 +31,11 @@ func idleScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 func idleHeartbeatScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 	return idleRun(ctx, cfg, true)
 }
+
+// idleHold is the least time idle connections are held before the
+// server's memory is read: the time the scenario held them before the
+// default -duration became shorter.
+const idleHold = 10 * time.Second
 
 // idleConn is an idle client connection and what its reader saw.
 type idleConn struct {
@@ -114,7 +119,8 @@ func idleRun(ctx context.Context, cfg LoadConfig, heartbeat bool) (Result, error
 	}
 	// Let the server settle (and a Go server's collector run) while the
 	// clients stay idle, answering pings in the background.
-	hold := cfg.Duration
+	// At least idleHold, so that the figure does not depend on -duration.
+	hold := max(cfg.Duration, idleHold)
 	if heartbeat {
 		hold = max(hold, 2*interval+5*time.Second)
 	}

@@ -49,7 +49,8 @@
 //   - room: 1,000 connected, of which 100 (and the sender) joined a room;
 //     events go to the room only (a delivery outside it counts as an error);
 //   - connect: 16 at a time doing handshake, namespace connect and close;
-//   - idle: 10,000 idle WebSocket connections, held for -duration; figure
+//   - idle: 10,000 idle WebSocket connections, held for -duration but at
+//     least 10 s (a Go server's collector runs meanwhile); figure
 //     the server's resident memory per connection above its baseline, in
 //     the first round only (memory does not drift with the machine's load
 //     the way rates do);
@@ -62,8 +63,12 @@
 //
 // -conns overrides a scenario's connections (scenario=n, comma-separated).
 //
-// The default run (5 rounds of 2 s) takes about a quarter of an hour on two
-// cores; -scenarios and -servers narrow it.
+// The default run is 5 rounds of 38 measurements of 3 s (warm-up
+// included), plus set-up (a server start, up to 1,000 connections dialed)
+// and the idle scenario once per server: about 12 minutes on two quiet
+// cores, estimated. Measured on two cores shared with seven other jobs
+// (load average about 25), one round took 4.5 minutes, so the whole run
+// about 19. -scenarios and -servers narrow it.
 //
 // # Open files
 //
