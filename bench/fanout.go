@@ -203,8 +203,8 @@ func (f fanout) run(ctx context.Context, cfg LoadConfig) (Result, error) {
 	wg.Wait()
 	<-senderDone
 	receivers = nil
-	_, p99 := lat.percentiles()
-	return Result{Value: value, Unit: "deliveries/s", P99: p99, Errors: errs.Load()}, nil
+	p50, p99 := lat.percentiles()
+	return Result{Value: value, Unit: "deliveries/s", P50: p50, P99: p99, Errors: errs.Load()}, nil
 }
 
 // dialMany opens n connections with dial, 8 at a time; on an error it
