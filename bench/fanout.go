@@ -15,9 +15,9 @@ import (
 // one of the recipients: a window of events in flight, refilled as its own
 // copies come back, keeps the server busy without queueing without end.
 type fanout struct {
-	name    string
-	members int    // receivers that get the events; all when 0
-	room    string // joined by the members and the sender; "" for a broadcast to all
+	name   string
+	perTen int    // receivers in ten that get the events (rounded up); all when 0
+	room   string // joined by the members and the sender; "" for a broadcast to all
 	// event builds the event carrying the send time t (nanoseconds).
 	event func(buf []byte, t int64) []byte
 	// prefix starts every message the recipients get.
@@ -36,7 +36,7 @@ var (
 	// 42["rbcast","r",{"t":"<t>",...}] -> 42["rbcast",{"t":"<t>",...}] to
 	// the room's members.
 	roomLoad = fanout{
-		name: "room", members: 100, room: "r",
+		name: "room", perTen: 1, room: "r", // 100 of 1,000
 		event: func(buf []byte, t int64) []byte {
 			buf = strconv.AppendInt(append(buf, `42["rbcast","r",{"t":"`...), t, 10)
 			return append(buf, `","user":"bench","text":"hello, room"}]`...)
@@ -86,9 +86,9 @@ func sendTime(msg, prefix []byte) (int64, bool) {
 }
 
 func (f fanout) run(ctx context.Context, cfg LoadConfig) (Result, error) {
-	members := f.members
-	if members <= 0 || members > cfg.Conns {
-		members = cfg.Conns
+	members := cfg.Conns
+	if f.perTen > 0 {
+		members = (cfg.Conns*f.perTen + 9) / 10
 	}
 	receivers, err := dialMany(cfg.Conns, func(i int) (*wsConn, error) {
 		c, err := dialWS(cfg.URL)

@@ -46,8 +46,9 @@
 //     the ack must carry the same bytes back;
 //   - broadcast: 1,000 receivers and a sender keeping 4 events in flight,
 //     each re-emitted to everyone; figure deliveries/s, p99 delay;
-//   - room: 1,000 connected, of which 100 (and the sender) joined a room;
-//     events go to the room only (a delivery outside it counts as an error);
+//   - room: 1,000 connected, of which 100 (one in ten, and the sender)
+//     joined a room; events go to the room only (a delivery outside it
+//     counts as an error);
 //   - connect: 16 at a time doing handshake, namespace connect and close;
 //   - idle: 10,000 idle WebSocket connections, held for -duration but at
 //     least 10 s (a Go server's collector runs meanwhile); figure

@@ -58,8 +58,11 @@ func serveRaw(addr string) error      { return serveRawServer(addr, false) }
 func serveRawBatch(addr string) error { return serveRawServer(addr, true) }
 
 func serveRawServer(addr string, batch bool) error {
-	rs := &rawServer{batch: batch, conns: make(map[*rawConn]struct{}), rooms: make(map[string]map[*rawConn]struct{})}
-	return listenAndServe(addr, http.HandlerFunc(rs.serve))
+	return listenAndServe(addr, http.HandlerFunc(newRawServer(batch).serve))
+}
+
+func newRawServer(batch bool) *rawServer {
+	return &rawServer{batch: batch, conns: make(map[*rawConn]struct{}), rooms: make(map[string]map[*rawConn]struct{})}
 }
 
 var rawUpgrader = websocket.Upgrader{
@@ -175,9 +178,6 @@ func (rs *rawServer) serve(w http.ResponseWriter, r *http.Request) {
 	if rs.send(c, rawOpen, true) != nil {
 		return
 	}
-	rs.mu.Lock()
-	rs.conns[c] = struct{}{}
-	rs.mu.Unlock()
 	defer rs.remove(c)
 	var pending [][]byte // a binary event's head, then its attachments so far
 	want := 0            // attachments still to come
@@ -223,7 +223,13 @@ func (rs *rawServer) remove(c *rawConn) {
 func (rs *rawServer) handle(c *rawConn, msg []byte) (attachments int, err error) {
 	switch {
 	case bytes.Equal(msg, []byte("40")):
-		return 0, rs.send(c, rawConnect, true)
+		// Connected once the answer is on its way: broadcasts reach
+		// connected sockets only, after their CONNECT.
+		err := rs.send(c, rawConnect, true)
+		rs.mu.Lock()
+		rs.conns[c] = struct{}{}
+		rs.mu.Unlock()
+		return 0, err
 	case bytes.HasPrefix(msg, bcastHead):
 		rs.mu.RLock()
 		for peer := range rs.conns {
