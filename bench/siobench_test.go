@@ -46,17 +46,37 @@ func startServer(t *testing.T, name string) string {
 		go func() { defer close(done); _ = app.Listener(ln) }()
 		t.Cleanup(func() { _ = srv.Close(); _ = app.Shutdown(); <-done })
 		return "http://" + ln.Addr().String()
+	case "node":
+		spec, err := serverSpecs([]string{"node"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr, err := freeAddr()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := spec[0].cmd(addr)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		if err := waitListening(addr, 15*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		return "http://" + addr
 	}
 	t.Fatalf("no server %q", name)
 	return ""
 }
 
 // TestContract runs every scenario but the idle ones, briefly and with a
-// few connections, against each Go server: each must answer every event
+// few connections, against each server (the Node one needs node and the
+// npm packages `make deps` installs): each must answer every event
 // (no error: acks carry the arguments and attachments back, room events
 // reach the room only) and complete some work.
 func TestContract(t *testing.T) {
-	for _, server := range []string{"raw", "rawbatch", "siohttp", "siofiber"} {
+	for _, server := range []string{"raw", "rawbatch", "siohttp", "siofiber", "node"} {
 		t.Run(server, func(t *testing.T) {
 			for _, sc := range []string{"echo", "echo-any", "echo-16k", "echo-binary", "broadcast", "room", "connect", "polling"} {
 				if scenarios[sc].noRaw && isRaw(server) {
