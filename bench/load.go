@@ -79,7 +79,7 @@ var scenarios = map[string]*scenario{
 	"echo": {run: echoLoad{event: "echo", payload: echoPayload}.run, conns: 50,
 		doc: "event round trips with acks, small JSON, json.RawMessage handler"},
 	"echo-any": {run: echoLoad{event: "echoany", payload: echoPayload}.run, conns: 50,
-		doc: "the same with a ...any handler (decoded values)"},
+		doc: "echo with a ...any handler (decoded values)"},
 	"echo-16k": {run: echoLoad{event: "echoany", payload: bigPayload}.run, conns: 50,
 		doc: "a 16 KiB JSON object, ...any handler"},
 	"echo-binary": {run: echoLoad{event: "echoany", payload: binaryHead, attachment: binaryAttachment}.run, conns: 50,
@@ -87,7 +87,7 @@ var scenarios = map[string]*scenario{
 	"broadcast": {run: broadcastScenario, conns: 1000,
 		doc: "one sender's events re-emitted to every socket (json.RawMessage handler)"},
 	"room": {run: roomScenario, conns: 1000,
-		doc: "events to a 100-member room among the connected sockets (string and ...any handler)"},
+		doc: "events to a room of one socket in ten (string and ...any handler)"},
 	"connect": {run: connectScenario, conns: 16,
 		doc: "handshake and namespace connect, then close"},
 	"idle": {run: idleScenario, conns: 10000, lowerIsBetter: true, once: true,
@@ -95,7 +95,7 @@ var scenarios = map[string]*scenario{
 	"polling": {run: pollingScenario, conns: 50, noRaw: true,
 		doc: "the echo scenario over long-polling"},
 	"idle-50k": {run: idleHeartbeatScenario, conns: 50000, lowerIsBetter: true, once: true, optIn: true,
-		doc: "idle memory, held for two heartbeats: every ping answered, none closed"},
+		doc: "idle, held two heartbeats: every ping answered, none closed"},
 }
 
 // defaultScenarios lists the scenarios run unless -scenarios names others.
@@ -112,7 +112,7 @@ func defaultScenarios() []string {
 func loadCmd(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ExitOnError)
 	u := fs.String("url", "http://127.0.0.1:4000", "server URL")
-	sc := fs.String("scenario", "echo", "one of: "+strings.Join(scenarioOrder, ", "))
+	sc := fs.String("scenario", "echo", "one of:\n"+scenarioList())
 	c := fs.Int("c", 0, "connections (0: the scenario's default)")
 	d := fs.Duration("duration", 10*time.Second, "measuring time")
 	warm := fs.Duration("warmup", time.Second, "load run before measuring starts, not counted")
@@ -133,6 +133,16 @@ func loadCmd(args []string) error {
 	r.Scenario = *sc
 	fmt.Printf("%s: %.1f %s p50=%v p99=%v errors=%d %s\n", r.Scenario, r.Value, r.Unit, r.P50, r.P99, r.Errors, r.Note)
 	return nil
+}
+
+// scenarioList describes the scenarios, one a line.
+func scenarioList() string {
+	var b strings.Builder
+	for _, n := range scenarioOrder {
+		s := scenarios[n]
+		fmt.Fprintf(&b, "  %-11s %s (%d connections)\n", n, s.doc, s.conns)
+	}
+	return b.String()
 }
 
 func withDefaultConns(sc string, cfg LoadConfig) LoadConfig {

@@ -29,7 +29,7 @@ func runCmd(args []string) error {
 	dur := fs.Duration("duration", 2*time.Second, "measuring time per scenario and server (idle: the time held)")
 	warm := fs.Duration("warmup", time.Second, "load run before each measurement, not counted")
 	scen := fs.String("scenarios", strings.Join(defaultScenarios(), ","),
-		"scenarios to run, of: "+strings.Join(scenarioOrder, ", ")+" (idle-50k is opt-in)")
+		"scenarios to run (idle-50k is opt-in), of:\n"+scenarioList())
 	servers := fs.String("servers", strings.Join(defaultServers(), ","), "servers to compare")
 	serverCPU := fs.String("server-cpu", "1", "CPU list the servers are pinned to (taskset), empty for none")
 	connsFlag := fs.String("conns", "", "connections per scenario instead of its default, e.g. idle=2000,idle-50k=18000")
