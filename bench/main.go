@@ -66,10 +66,10 @@
 //
 // The default run is 5 rounds of 38 measurements of 3 s (warm-up
 // included), plus set-up (a server start, up to 1,000 connections dialed)
-// and the idle scenario once per server: about 12 minutes on two quiet
-// cores, estimated. Measured on two cores shared with seven other jobs
-// (load average about 25), one round took 4.5 minutes, so the whole run
-// about 19. -scenarios and -servers narrow it.
+// and the idle scenario once per server. Measured on two cores shared with
+// other jobs: one round, idle included, took 3.6 minutes (load average 5 to
+// 16) and 4.5 minutes (about 25), so the whole run takes 13 to 16 minutes.
+// -scenarios and -servers narrow it.
 //
 // # Open files
 //
