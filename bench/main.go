@@ -68,7 +68,9 @@
 // included), plus set-up (a server start, up to 1,000 connections dialed)
 // and the idle scenario once per server. Measured on two cores shared with
 // other jobs: one round, idle included, took 3.6 minutes (load average 5 to
-// 16) and 4.5 minutes (about 25), so the whole run takes 13 to 16 minutes.
+// 16) and 4.5 minutes (about 25); the idle scenario runs in the first round
+// only, so the whole run takes about 13 minutes at the lighter load and 19
+// at the heavier.
 // -scenarios and -servers narrow it.
 //
 // # Open files
