@@ -72,10 +72,10 @@ $(GOLANGCI_LINT):
 	GOWORK=off GOBIN=$(BIN)/.tmp go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	@mv $(BIN)/.tmp/golangci-lint $@
 
-# siobench flags for `make bench`, e.g. BENCH_ARGS='-rounds 7 -duration 20s -scenarios echo'.
+# siobench flags for `make bench`, e.g. BENCH_ARGS='-rounds 7 -duration 20s -scenarios echo,room' (idle-50k is opt-in: go doc ./bench).
 BENCH_ARGS ?=
 
-bench: ## Compare siokit (siohttp, siofiber), the Node server and a raw WebSocket ceiling: interleaved rounds, a table of medians
+bench: ## Compare siokit (siohttp, siofiber), the Node server and two raw WebSocket ceilings (one write per message, batched): interleaved rounds, a table of medians
 	@scripts/deps.sh npm
 	go build -o $(BIN)/siobench ./bench
 	@if [[ $$(nproc) -ge 2 ]] && command -v taskset >/dev/null; then \

@@ -15,22 +15,32 @@ import (
 // directly. It is used by one goroutine at a time.
 type wsConn struct {
 	ws *websocket.Conn
+	// The heartbeat the server announced in its open packet.
+	pingInterval, pingTimeout time.Duration
 }
 
 var dialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, WriteBufferPool: nil}
 
 // dialWS opens an Engine.IO WebSocket session and connects to namespace "/".
-func dialWS(base string) (*wsConn, error) {
+func dialWS(base string) (*wsConn, error) { return dialWSWith(&dialer, base) }
+
+// dialWSWith is dialWS through d.
+func dialWSWith(d *websocket.Dialer, base string) (*wsConn, error) {
 	u := strings.Replace(base, "http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket"
-	ws, _, err := dialer.Dial(u, nil) //nolint:bodyclose // gorilla/websocket: the handshake response body "does not need to be closed by the application"
+	ws, _, err := d.Dial(u, nil) //nolint:bodyclose // gorilla/websocket: the handshake response body "does not need to be closed by the application"
 	if err != nil {
 		return nil, err
 	}
 	c := &wsConn{ws: ws}
-	if _, err := c.next(); err != nil { // open packet
+	open, err := c.next()
+	if err == nil && !bytes.HasPrefix(open, []byte("0{")) {
+		err = fmt.Errorf("open packet %q", open)
+	}
+	if err != nil {
 		ws.Close()
 		return nil, err
 	}
+	c.pingInterval, c.pingTimeout = openTimes(open)
 	if err := c.send([]byte("40")); err != nil {
 		ws.Close()
 		return nil, err
@@ -48,7 +58,10 @@ func dialWS(base string) (*wsConn, error) {
 
 func (c *wsConn) send(b []byte) error { return c.ws.WriteMessage(websocket.TextMessage, b) }
 
-// next returns the next message that is not a ping; pings are answered.
+func (c *wsConn) sendBinary(b []byte) error { return c.ws.WriteMessage(websocket.BinaryMessage, b) }
+
+// next returns the next message (text or binary) that is not a ping;
+// pings are answered.
 func (c *wsConn) next() ([]byte, error) {
 	for {
 		_, msg, err := c.ws.ReadMessage()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ type Result struct {
 	Unit     string
 	P50, P99 time.Duration
 	Errors   int64
+	Note     string // what the figure does not say (idle: total memory, heartbeats)
 }
 
 // LoadConfig sizes a scenario.
@@ -54,42 +54,100 @@ func (w window) running(t time.Time) bool { return t.Before(w.to) }
 // started before w.to and finished after it counts, so its time does too.
 func (w window) rate(n int64) float64 { return float64(n) / time.Since(w.from).Seconds() }
 
-var scenarios = map[string]func(context.Context, LoadConfig) (Result, error){
-	"echo":      echoScenario,
-	"broadcast": broadcastScenario,
-	"connect":   connectScenario,
-	"idle":      idleScenario,
-	"polling":   pollingScenario,
+// scenario is one kind of load.
+type scenario struct {
+	run   func(context.Context, LoadConfig) (Result, error)
+	conns int // default connections, sized for a 2-core machine with the server on one core
+	// lowerIsBetter: the figure is a cost (memory), not a rate.
+	lowerIsBetter bool
+	// once: measured in the first round only (memory is not a rate that
+	// drifts with the machine's load, and it takes long to set up).
+	once bool
+	// optIn: not in the default list; run it by naming it in -scenarios.
+	optIn bool
+	// noRaw: the raw servers do not speak it (they are WebSocket only).
+	noRaw bool
+	doc   string
+}
+
+// scenarioOrder is the order of the table; the default list is every
+// scenario that is not opt-in.
+var scenarioOrder = []string{"echo", "echo-any", "echo-16k", "echo-binary", "broadcast", "room",
+	"connect", "idle", "polling", "idle-50k"}
+
+var scenarios = map[string]*scenario{
+	"echo": {run: echoLoad{event: "echo", payload: echoPayload}.run, conns: 50,
+		doc: "event round trips with acks, small JSON, json.RawMessage handler"},
+	"echo-any": {run: echoLoad{event: "echoany", payload: echoPayload}.run, conns: 50,
+		doc: "echo with a ...any handler (decoded values)"},
+	"echo-16k": {run: echoLoad{event: "echoany", payload: bigPayload}.run, conns: 50,
+		doc: "a 16 KiB JSON object, ...any handler"},
+	"echo-binary": {run: echoLoad{event: "echoany", payload: binaryHead, attachment: binaryAttachment}.run, conns: 50,
+		doc: "a 4 KiB binary attachment and a name, ...any handler"},
+	"broadcast": {run: broadcastScenario, conns: 1000,
+		doc: "one sender's events re-emitted to every socket (json.RawMessage handler)"},
+	"room": {run: roomScenario, conns: 1000,
+		doc: "events to a room of one socket in ten (string and ...any handler)"},
+	"connect": {run: connectScenario, conns: 16,
+		doc: "handshake and namespace connect, then close"},
+	"idle": {run: idleScenario, conns: 10000, lowerIsBetter: true, once: true,
+		doc: "resident memory per idle WebSocket connection"},
+	"polling": {run: pollingScenario, conns: 50, noRaw: true,
+		doc: "the echo scenario over long-polling"},
+	"idle-50k": {run: idleHeartbeatScenario, conns: 50000, lowerIsBetter: true, once: true, optIn: true,
+		doc: "idle, held two heartbeats: every ping answered, none closed"},
+}
+
+// defaultScenarios lists the scenarios run unless -scenarios names others.
+func defaultScenarios() []string {
+	var out []string
+	for _, n := range scenarioOrder {
+		if !scenarios[n].optIn {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func loadCmd(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ExitOnError)
 	u := fs.String("url", "http://127.0.0.1:4000", "server URL")
-	sc := fs.String("scenario", "echo", "echo, broadcast, connect, idle or polling")
+	sc := fs.String("scenario", "echo", "one of:\n"+scenarioList())
 	c := fs.Int("c", 0, "connections (0: the scenario's default)")
 	d := fs.Duration("duration", 10*time.Second, "measuring time")
 	warm := fs.Duration("warmup", time.Second, "load run before measuring starts, not counted")
-	pid := fs.Int("pid", 0, "server process id (idle scenario)")
+	pid := fs.Int("pid", 0, "server process id (idle scenarios)")
 	_ = fs.Parse(args)
-	run, ok := scenarios[*sc]
+	s, ok := scenarios[*sc]
 	if !ok {
 		return fmt.Errorf("unknown scenario %q", *sc)
 	}
+	if err := raiseNoFile(); err != nil {
+		return err
+	}
 	cfg := LoadConfig{URL: *u, Conns: *c, Duration: *d, Warmup: *warm, PID: *pid}
-	r, err := run(context.Background(), withDefaultConns(*sc, cfg))
+	r, err := s.run(context.Background(), withDefaultConns(*sc, cfg))
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: %.0f %s p50=%v p99=%v errors=%d\n", r.Scenario, r.Value, r.Unit, r.P50, r.P99, r.Errors)
+	r.Scenario = *sc
+	fmt.Printf("%s: %.1f %s p50=%v p99=%v errors=%d %s\n", r.Scenario, r.Value, r.Unit, r.P50, r.P99, r.Errors, r.Note)
 	return nil
 }
 
-// defaultConns are sized for a 2-core machine with the server on one core.
-var defaultConns = map[string]int{"echo": 50, "broadcast": 200, "connect": 16, "idle": 2000, "polling": 50}
+// scenarioList describes the scenarios, one a line.
+func scenarioList() string {
+	var b strings.Builder
+	for _, n := range scenarioOrder {
+		s := scenarios[n]
+		fmt.Fprintf(&b, "  %-11s %s (%d connections)\n", n, s.doc, s.conns)
+	}
+	return b.String()
+}
 
 func withDefaultConns(sc string, cfg LoadConfig) LoadConfig {
 	if cfg.Conns <= 0 {
-		cfg.Conns = defaultConns[sc]
+		cfg.Conns = scenarios[sc].conns
 	}
 	return cfg
 }
@@ -119,10 +177,52 @@ func (l *latencies) percentiles() (p50, p99 time.Duration) {
 
 var echoPayload = []byte(`{"user":"bench","n":12345,"text":"hello, world"}`)
 
-// echoScenario: each connection does back-to-back event round trips with
-// acks of a small JSON payload.
-func echoScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
-	return roundTrips(ctx, cfg, "echo", func() (roundTripper, error) {
+// bigPayload is a JSON object of 16 KiB: a list of small records, as an
+// application sends a page of results.
+var bigPayload = func() []byte {
+	const size = 16 << 10
+	b := []byte(`{"items":[`)
+	for i := 0; ; i++ {
+		item := fmt.Appendf(nil, `{"id":%d,"user":"user%d","ok":true,"text":"%s"}`, i, i%97, strings.Repeat("x", 48))
+		if len(b)+len(item)+3 > size {
+			break
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, item...)
+	}
+	// Pad the last record's neighbour so the object is exactly size bytes.
+	pad := size - len(b) - len(`],"pad":""}`)
+	return append(append(append(b, `],"pad":"`...), strings.Repeat("p", pad)...), `"}`...)
+}()
+
+// binaryHead and binaryAttachment are the binary echo's arguments: a name
+// and the placeholder of a 4 KiB attachment.
+var (
+	binaryHead       = []byte(`"a.bin",{"_placeholder":true,"num":0}`)
+	binaryAttachment = func() []byte {
+		b := make([]byte, 4<<10)
+		for i := range b {
+			b[i] = byte(i * 7)
+		}
+		return b
+	}()
+)
+
+// echoLoad is an echo scenario: each connection does back-to-back round
+// trips of event with payload (the JSON arguments after the event name),
+// acknowledged with the same arguments. With an attachment, the event is a
+// BINARY_EVENT whose payload holds its placeholder, and the ack must bring
+// the attachment back.
+type echoLoad struct {
+	event      string
+	payload    []byte
+	attachment []byte
+}
+
+func (e echoLoad) run(ctx context.Context, cfg LoadConfig) (Result, error) {
+	return roundTrips(ctx, cfg, e, func() (roundTripper, error) {
 		c, err := dialWS(cfg.URL)
 		if err != nil {
 			return nil, err
@@ -133,7 +233,8 @@ func echoScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 
 // pollingScenario is the echo scenario over long-polling only.
 func pollingScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
-	return roundTrips(ctx, cfg, "polling", func() (roundTripper, error) {
+	e := echoLoad{event: "echo", payload: echoPayload}
+	return roundTrips(ctx, cfg, e, func() (roundTripper, error) {
 		c, err := dialPolling(cfg.URL)
 		if err != nil {
 			return nil, err
@@ -143,6 +244,7 @@ func pollingScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 }
 
 type roundTripper interface {
+	send([]byte) error
 	next() ([]byte, error)
 	close()
 }
@@ -151,7 +253,52 @@ func (c *pollConn) close() { c.hc.drop() }
 
 func (c *pollConn) send(b []byte) error { return c.post(b) }
 
-func roundTrips(ctx context.Context, cfg LoadConfig, name string, dial func() (roundTripper, error)) (Result, error) {
+var errShortAck = errors.New("the ack does not carry the arguments back")
+
+// roundTrip sends one event with ack id and waits for its ack.
+func (e echoLoad) roundTrip(c roundTripper, id int, msg []byte) ([]byte, error) {
+	idStr := strconv.Itoa(id)
+	head, ack := "42", "43"
+	if e.attachment != nil {
+		head, ack = "451-", "461-"
+	}
+	msg = append(append(append(msg[:0], head...), idStr...), `["`...)
+	msg = append(append(append(append(msg, e.event...), `",`...), e.payload...), ']')
+	if err := c.send(msg); err != nil {
+		return msg, err
+	}
+	if e.attachment != nil {
+		if err := c.(*wsConn).sendBinary(e.attachment); err != nil {
+			return msg, err
+		}
+	}
+	want := ack + idStr + "["
+	for {
+		got, err := c.next()
+		if err != nil {
+			return msg, err
+		}
+		if !bytes.HasPrefix(got, []byte(want)) {
+			continue
+		}
+		if len(got)-len(want) < len(e.payload) {
+			return msg, errShortAck
+		}
+		if e.attachment != nil {
+			att, err := c.next()
+			if err != nil {
+				return msg, err
+			}
+			if !bytes.Equal(att, e.attachment) {
+				return msg, errShortAck
+			}
+		}
+		return msg, nil
+	}
+}
+
+func roundTrips(ctx context.Context, cfg LoadConfig, e echoLoad, dial func() (roundTripper, error)) (Result, error) {
+	name := e.event
 	conns := make([]roundTripper, 0, cfg.Conns)
 	defer func() {
 		for _, c := range conns {
@@ -175,28 +322,14 @@ func roundTrips(ctx context.Context, cfg LoadConfig, name string, dial func() (r
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sender := c.(interface{ send([]byte) error })
 			samples := make([]time.Duration, 0, 4096)
-			msg := make([]byte, 0, 128)
+			msg := make([]byte, 0, len(e.payload)+64)
 			for id := 1; w.running(time.Now()) && ctx.Err() == nil; id++ {
-				idStr := strconv.Itoa(id)
-				msg = append(append(append(append(msg[:0], "42"...), idStr...), `["echo",`...), echoPayload...)
-				msg = append(msg, ']')
 				t0 := time.Now()
-				if sender.send(msg) != nil {
+				var err error
+				if msg, err = e.roundTrip(c, id, msg); err != nil {
 					errs.Add(1)
 					return
-				}
-				want := "43" + idStr + "["
-				for {
-					got, err := c.next()
-					if err != nil {
-						errs.Add(1)
-						return
-					}
-					if bytes.HasPrefix(got, []byte(want)) {
-						break
-					}
 				}
 				if w.counts(t0) {
 					samples = append(samples, time.Since(t0))
@@ -208,119 +341,8 @@ func roundTrips(ctx context.Context, cfg LoadConfig, name string, dial func() (r
 	}
 	wg.Wait()
 	p50, p99 := lat.percentiles()
-	return Result{Scenario: name, Value: w.rate(count.Load()), Unit: "acks/s",
+	return Result{Value: w.rate(count.Load()), Unit: "acks/s",
 		P50: p50, P99: p99, Errors: errs.Load()}, nil
-}
-
-// broadcastScenario: Conns receivers and one sender whose event the server
-// re-emits to everyone; the sender keeps a few events in flight.
-func broadcastScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
-	receivers := make([]*wsConn, 0, cfg.Conns)
-	defer func() {
-		for _, c := range receivers {
-			c.close()
-		}
-	}()
-	for range cfg.Conns {
-		c, err := dialWS(cfg.URL)
-		if err != nil {
-			return Result{}, fmt.Errorf("broadcast: connect: %w", err)
-		}
-		receivers = append(receivers, c)
-	}
-	sender, err := dialWS(cfg.URL)
-	if err != nil {
-		return Result{}, err
-	}
-	defer sender.close()
-
-	var (
-		delivered, errs atomic.Int64
-		lat             latencies
-		wg              sync.WaitGroup
-		measuring       atomic.Bool
-	)
-	w := cfg.window()
-	from := w.from.UnixNano()
-	measuring.Store(true)
-	prefix := []byte(`42["bcast",`)
-	for _, c := range receivers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			samples := make([]time.Duration, 0, 4096)
-			for {
-				msg, err := c.next()
-				if err != nil || !measuring.Load() {
-					break
-				}
-				if !bytes.HasPrefix(msg, prefix) {
-					continue
-				}
-				// Events carry their send time: those sent while warming
-				// up do not count.
-				t, err := strconv.ParseInt(string(msg[len(prefix):len(msg)-1]), 10, 64)
-				if err != nil || t < from {
-					continue
-				}
-				samples = append(samples, time.Since(time.Unix(0, t)))
-				delivered.Add(1)
-			}
-			lat.add(samples)
-		}()
-	}
-	// The sender receives its own broadcasts too; a window of in-flight
-	// events keeps the server busy without queueing without end.
-	const window = 4
-	tokens := make(chan struct{}, window)
-	for range window {
-		tokens <- struct{}{}
-	}
-	senderDone := make(chan struct{})
-	go func() {
-		defer close(senderDone)
-		for {
-			msg, err := sender.next()
-			if err != nil {
-				return
-			}
-			if bytes.HasPrefix(msg, prefix) {
-				select {
-				case tokens <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-	buf := make([]byte, 0, 64)
-	for w.running(time.Now()) && ctx.Err() == nil {
-		select {
-		case <-tokens:
-		case <-time.After(2 * time.Second):
-			errs.Add(1) // a broadcast went missing; refill the window
-			tokens <- struct{}{}
-			continue
-		}
-		buf = strconv.AppendInt(append(buf[:0], prefix...), time.Now().UnixNano(), 10)
-		buf = append(buf, ']')
-		if sender.send(buf) != nil {
-			errs.Add(1)
-			break
-		}
-	}
-	n := delivered.Load()
-	value := w.rate(n)
-	measuring.Store(false)
-	for _, c := range receivers {
-		c.close()
-	}
-	sender.close()
-	wg.Wait()
-	<-senderDone
-	receivers = nil
-	_, p99 := lat.percentiles()
-	return Result{Scenario: "broadcast", Value: value, Unit: "deliveries/s",
-		P99: p99, Errors: errs.Load()}, nil
 }
 
 // connectScenario: handshake and namespace connect, then close, with
@@ -361,81 +383,4 @@ func connectScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
 	p50, p99 := lat.percentiles()
 	return Result{Scenario: "connect", Value: w.rate(count.Load()), Unit: "conns/s",
 		P50: p50, P99: p99, Errors: errs.Load()}, nil
-}
-
-// idleScenario opens Conns idle WebSocket connections and reports the
-// server's resident memory per connection above its baseline.
-func idleScenario(ctx context.Context, cfg LoadConfig) (Result, error) {
-	if cfg.PID == 0 {
-		return Result{}, errors.New("idle: the server's pid is needed (-pid)")
-	}
-	// Warm the server up, so the baseline includes its steady state.
-	warm, err := dialWS(cfg.URL)
-	if err != nil {
-		return Result{}, err
-	}
-	warm.close()
-	time.Sleep(time.Second)
-	base, err := rss(cfg.PID)
-	if err != nil {
-		return Result{}, err
-	}
-	conns := make([]*wsConn, 0, cfg.Conns)
-	defer func() {
-		for _, c := range conns {
-			c.close()
-		}
-	}()
-	for range cfg.Conns {
-		c, err := dialWS(cfg.URL)
-		if err != nil {
-			return Result{}, fmt.Errorf("idle: connect: %w", err)
-		}
-		conns = append(conns, c)
-	}
-	// Let the server settle (and a Go server's collector run) while the
-	// clients stay idle, answering pings in the background.
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				if _, err := c.next(); err != nil {
-					return
-				}
-			}
-		}()
-	}
-	select {
-	case <-time.After(cfg.Duration):
-	case <-ctx.Done():
-	}
-	after, err := rss(cfg.PID)
-	close(stop)
-	for _, c := range conns {
-		c.close()
-	}
-	wg.Wait()
-	conns = nil
-	if err != nil {
-		return Result{}, err
-	}
-	return Result{Scenario: "idle", Value: float64(after-base) / 1024 / float64(cfg.Conns), Unit: "KB/conn"}, nil
-}
-
-// rss returns a process's resident set size in bytes.
-func rss(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, errors.New("no VmRSS")
 }

@@ -26,11 +26,13 @@ type serverSpec struct {
 func runCmd(args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
 	rounds := fs.Int("rounds", 5, "interleaved rounds")
-	dur := fs.Duration("duration", 10*time.Second, "measuring time per scenario and server")
+	dur := fs.Duration("duration", 2*time.Second, "measuring time per scenario and server (idle: the time held)")
 	warm := fs.Duration("warmup", time.Second, "load run before each measurement, not counted")
-	scen := fs.String("scenarios", "echo,broadcast,connect,idle,polling", "scenarios to run")
+	scen := fs.String("scenarios", strings.Join(defaultScenarios(), ","),
+		"scenarios to run (idle-50k is opt-in), of:\n"+scenarioList())
 	servers := fs.String("servers", strings.Join(defaultServers(), ","), "servers to compare")
 	serverCPU := fs.String("server-cpu", "1", "CPU list the servers are pinned to (taskset), empty for none")
+	connsFlag := fs.String("conns", "", "connections per scenario instead of its default, e.g. idle=2000,idle-50k=18000")
 	_ = fs.Parse(args)
 
 	specs, err := serverSpecs(strings.Split(*servers, ","), *serverCPU)
@@ -43,6 +45,24 @@ func runCmd(args []string) error {
 			return fmt.Errorf("unknown scenario %q", n)
 		}
 	}
+	conns, err := parseConns(*connsFlag)
+	if err != nil {
+		return err
+	}
+	if err := raiseNoFile(); err != nil {
+		return err
+	}
+	// Fail now, not after the other scenarios ran, when the machine's limit
+	// on open files cannot hold a scenario's connections.
+	for _, n := range names {
+		c := conns[n]
+		if c == 0 {
+			c = scenarios[n].conns
+		}
+		if err := checkNoFile(c); err != nil {
+			return fmt.Errorf("%s: %w", n, err)
+		}
+	}
 	results := map[string]map[string][]Result{} // scenario -> server -> rounds
 	ctx := context.Background()
 	for round := 1; round <= *rounds; round++ {
@@ -50,16 +70,19 @@ func runCmd(args []string) error {
 		// right after the same one.
 		order := append(slices.Clone(specs[(round-1)%len(specs):]), specs[:(round-1)%len(specs)]...)
 		for _, sc := range names {
+			if scenarios[sc].once && round > 1 {
+				continue
+			}
 			for _, spec := range order {
-				if sc == "polling" && spec.name == "raw" {
-					continue // the ceiling speaks WebSocket only
+				if scenarios[sc].noRaw && isRaw(spec.name) {
+					continue // the ceilings speak WebSocket only
 				}
-				r, err := measure(ctx, spec, sc, *dur, *warm)
+				r, err := measure(ctx, spec, sc, conns[sc], *dur, *warm)
 				if err != nil {
 					return fmt.Errorf("round %d, %s on %s: %w", round, sc, spec.name, err)
 				}
-				fmt.Fprintf(os.Stderr, "round %d %-9s %-8s %12.1f %s p50=%v p99=%v errors=%d\n",
-					round, sc, spec.name, r.Value, r.Unit, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Errors)
+				fmt.Fprintf(os.Stderr, "round %d %-11s %-8s %12.1f %s p50=%v p99=%v errors=%d %s\n",
+					round, sc, spec.name, r.Value, r.Unit, r.P50.Round(time.Microsecond), r.P99.Round(time.Microsecond), r.Errors, r.Note)
 				if results[sc] == nil {
 					results[sc] = map[string][]Result{}
 				}
@@ -112,7 +135,7 @@ func serverSpecs(names []string, cpu string) ([]serverSpec, error) {
 }
 
 // measure starts a fresh server, runs one scenario against it and stops it.
-func measure(ctx context.Context, spec serverSpec, sc string, dur, warm time.Duration) (Result, error) {
+func measure(ctx context.Context, spec serverSpec, sc string, conns int, dur, warm time.Duration) (Result, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return Result{}, err
@@ -135,8 +158,27 @@ func measure(ctx context.Context, spec serverSpec, sc string, dur, warm time.Dur
 		// taskset execs the server, so the pid is the server's own.
 		pid = cmd.Process.Pid
 	}
-	cfg := withDefaultConns(sc, LoadConfig{URL: "http://" + addr, Duration: dur, Warmup: warm, PID: pid})
-	return scenarios[sc](ctx, cfg)
+	cfg := withDefaultConns(sc, LoadConfig{URL: "http://" + addr, Conns: conns, Duration: dur, Warmup: warm, PID: pid})
+	r, err := scenarios[sc].run(ctx, cfg)
+	r.Scenario = sc
+	return r, err
+}
+
+// parseConns reads -conns: scenario=connections, comma-separated.
+func parseConns(s string) (map[string]int, error) {
+	out := map[string]int{}
+	if s == "" {
+		return out, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		n, err := strconv.Atoi(v)
+		if !ok || err != nil || n <= 0 || scenarios[k] == nil {
+			return nil, fmt.Errorf("-conns: %q is not scenario=connections", kv)
+		}
+		out[k] = n
+	}
+	return out, nil
 }
 
 func freeAddr() (string, error) {
@@ -190,8 +232,11 @@ func median(rs []Result) (med, lo, hi float64) {
 	return v[len(v)/2], v[0], v[len(v)-1]
 }
 
+// isRaw reports whether a server is one of the ceilings.
+func isRaw(name string) bool { return strings.HasPrefix(name, "raw") }
+
 // defaultServers lists every server this build can run: siokit through each
-// adapter compiled in, the Node server, and the ceiling.
+// adapter compiled in, the Node server, and the two ceilings.
 func defaultServers() []string {
 	var out []string
 	for _, n := range []string{"siohttp", "siofiber"} {
@@ -199,7 +244,7 @@ func defaultServers() []string {
 			out = append(out, n)
 		}
 	}
-	return append(out, "node", "raw")
+	return append(out, "node", "raw", "rawbatch")
 }
 
 // onlineCPUs counts the machine's online CPUs, whatever this process's

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -9,10 +8,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
-	"sync"
 	"time"
-
-	"github.com/gorilla/websocket"
 
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/engineio"
@@ -22,13 +18,14 @@ import (
 // goServers are the servers this binary runs itself; "node" runs
 // bench/node/server.js.
 var goServers = map[string]func(addr string) error{
-	"siohttp": serveSiohttp,
-	"raw":     serveRaw,
+	"siohttp":  serveSiohttp,
+	"raw":      serveRaw,
+	"rawbatch": serveRawBatch,
 }
 
 func serveCmd(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	name := fs.String("server", "siohttp", "server: siohttp, siofiber or raw")
+	name := fs.String("server", "siohttp", "server: siohttp, siofiber, raw or rawbatch")
 	addr := fs.String("addr", "127.0.0.1:4000", "listen address")
 	_ = fs.Parse(args)
 	serve, ok := goServers[*name]
@@ -61,7 +58,11 @@ func listenAndServe(addr string, h http.Handler) error {
 	return srv.ListenAndServe()
 }
 
-// newBenchServer returns a siokit server implementing the bench contract.
+// newBenchServer returns a siokit server implementing the bench contract
+// (see the package doc). "echo" and "bcast" take their arguments as
+// json.RawMessage, untouched; "echoany", "join" and "rbcast" are written
+// the way the README's tour writes handlers: decoded values (...any, a
+// string) and return values as the ack.
 func newBenchServer() *socketio.Server {
 	srv := socketio.NewServer(&socketio.Options{
 		Engine: engineio.Options{CORS: engineio.CORSOptions{AllowedOrigins: []string{"*"}}},
@@ -69,8 +70,18 @@ func newBenchServer() *socketio.Server {
 	must(srv.On("echo", func(_ *socketio.Socket, ack socketio.AckFunc, args ...json.RawMessage) {
 		_ = ack(rawArgs(args)...)
 	}))
+	must(srv.On("echoany", func(_ *socketio.Socket, ack socketio.AckFunc, args ...any) {
+		_ = ack(args...)
+	}))
 	must(srv.On("bcast", func(_ *socketio.Socket, args ...json.RawMessage) {
 		_ = srv.Emit("bcast", rawArgs(args)...)
+	}))
+	must(srv.On("join", func(s *socketio.Socket, room string) string {
+		s.Join(room)
+		return room
+	}))
+	must(srv.On("rbcast", func(_ *socketio.Socket, room string, args ...any) {
+		_ = srv.To(room).Emit("rbcast", args...)
 	}))
 	return srv
 }
@@ -92,89 +103,4 @@ func must(err error) {
 
 func serveSiohttp(addr string) error {
 	return listenAndServe(addr, siohttp.Handler(newBenchServer()))
-}
-
-// The raw server is the ceiling: a bare gorilla/websocket server that
-// answers the contract's frames with as little work as possible — no
-// sessions, heartbeat, queue or JSON decoding.
-type rawServer struct {
-	mu    sync.RWMutex
-	conns map[*rawConn]struct{}
-}
-
-type rawConn struct {
-	mu sync.Mutex
-	ws *websocket.Conn
-}
-
-func (c *rawConn) write(b []byte) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.ws.WriteMessage(websocket.TextMessage, b)
-}
-
-var rawUpgrader = websocket.Upgrader{
-	CheckOrigin:     func(*http.Request) bool { return true },
-	WriteBufferPool: &sync.Pool{},
-}
-
-func serveRaw(addr string) error {
-	rs := &rawServer{conns: make(map[*rawConn]struct{})}
-	return listenAndServe(addr, http.HandlerFunc(rs.serve))
-}
-
-var (
-	rawOpen    = []byte(`0{"sid":"raw","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)
-	rawConnect = []byte(`40{"sid":"raw"}`)
-	echoPrefix = []byte(`["echo",`)
-	bcastHead  = []byte(`42["bcast"`)
-)
-
-func (rs *rawServer) serve(w http.ResponseWriter, r *http.Request) {
-	ws, err := rawUpgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return
-	}
-	c := &rawConn{ws: ws}
-	defer ws.Close()
-	if c.write(rawOpen) != nil {
-		return
-	}
-	rs.mu.Lock()
-	rs.conns[c] = struct{}{}
-	rs.mu.Unlock()
-	defer func() {
-		rs.mu.Lock()
-		delete(rs.conns, c)
-		rs.mu.Unlock()
-	}()
-	out := make([]byte, 0, 256)
-	for {
-		_, msg, err := ws.ReadMessage()
-		if err != nil {
-			return
-		}
-		switch {
-		case bytes.Equal(msg, []byte("40")):
-			err = c.write(rawConnect)
-		case bytes.HasPrefix(msg, bcastHead):
-			rs.mu.RLock()
-			for peer := range rs.conns {
-				_ = peer.write(msg)
-			}
-			rs.mu.RUnlock()
-		case bytes.HasPrefix(msg, []byte("42")):
-			// 42<id>["echo",args...] -> 43<id>[args...]
-			i := bytes.IndexByte(msg, '[')
-			if i < 0 || !bytes.HasPrefix(msg[i:], echoPrefix) {
-				continue
-			}
-			out = append(append(append(out[:0], "43"...), msg[2:i]...), '[')
-			out = append(out, msg[i+len(echoPrefix):]...)
-			err = c.write(out)
-		}
-		if err != nil {
-			return
-		}
-	}
 }
