@@ -26,7 +26,10 @@ func TestPythonFleet(t *testing.T) {
 		ServerArgs: func(channel string) []string {
 			return []string{siopubsubtest.SyncServerScript(), "kombu", amqpURL, channel}
 		},
-		Polling:   true,
+		Polling: true,
+		NewEmitter: func(t testing.TB, prefix, channel string) *siopubsub.Emitter {
+			return sioamqp.NewEmitter(dial(t, prefix), &siopubsub.Options{Prefix: prefix, Python: &siopubsub.PythonOptions{Channel: channel}})
+		},
 		WriteOnly: "socketio.KombuManager('" + amqpURL + "', channel=channel, write_only=True)",
 	})
 }

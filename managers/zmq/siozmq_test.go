@@ -84,7 +84,10 @@ func startForwarder(t testing.TB) string {
 	t.Cleanup(func() {
 		_ = stdin.Close()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Errorf("exit: %v", err)
+			}
 		case <-time.After(5 * time.Second):
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			t.Errorf("forwarder did not stop within 5s of its stdin closing: %v", <-done)
