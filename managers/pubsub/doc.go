@@ -35,7 +35,7 @@
 // KombuManager on RabbitMQ (managers/amqp), KafkaManager (managers/kafka) and
 // ZmqManager (managers/zmq), each tested against Debian's python3-socketio
 // 5.7.2. The [Emitter] speaks it too, so a Go worker can emit to a Python
-// fleet:
+// fleet. In this mode:
 //
 //   - a broadcast is published as python-socketio's emit message, a pickled
 //     dict {method: "emit", event, data, namespace, room, skip_sid,
