@@ -47,21 +47,28 @@ type Options struct {
 // New returns a [socketio.Options].NewManager function: every namespace
 // gets a pub/sub manager on b.
 func New(b *Broker, opts *siopubsub.Options) func(nsp *socketio.Namespace) socketio.Manager {
-	if opts != nil && opts.Python != nil {
-		ch := opts.Python.Channel
-		if ch == "" {
-			ch = siopubsub.DefaultPythonChannel
-		}
-		b.mu.Lock()
-		b.pyExchange = ch
-		b.mu.Unlock()
-	}
+	b.setPython(opts)
 	return siopubsub.New(b, noRooms(opts))
 }
 
 // NewEmitter returns a write-only emitter on b.
 func NewEmitter(b *Broker, opts *siopubsub.Options) *siopubsub.Emitter {
+	b.setPython(opts)
 	return siopubsub.NewEmitter(b, noRooms(opts))
+}
+
+// setPython makes python-socketio's channel of opts an exchange of its own.
+func (b *Broker) setPython(opts *siopubsub.Options) {
+	if opts == nil || opts.Python == nil {
+		return
+	}
+	ch := opts.Python.Channel
+	if ch == "" {
+		ch = siopubsub.DefaultPythonChannel
+	}
+	b.mu.Lock()
+	b.pyExchange = ch
+	b.mu.Unlock()
 }
 
 func noRooms(opts *siopubsub.Options) *siopubsub.Options {

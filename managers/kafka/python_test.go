@@ -29,7 +29,10 @@ func TestPythonFleet(t *testing.T) {
 		ServerArgs: func(channel string) []string {
 			return []string{siopubsubtest.SyncServerScript(), "kafka", "kafka://" + addr, channel}
 		},
-		Polling:   true,
+		Polling: true,
+		NewEmitter: func(t testing.TB, prefix, channel string) *siopubsub.Emitter {
+			return siokafka.NewEmitter(dial(t, addr, prefix), &siopubsub.Options{Prefix: prefix, Python: &siopubsub.PythonOptions{Channel: channel}})
+		},
 		WriteOnly: "socketio.KafkaManager('kafka://" + addr + "', channel=channel, write_only=True)",
 	})
 }

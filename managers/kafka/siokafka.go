@@ -119,6 +119,7 @@ func New(b *Broker, opts *siopubsub.Options) func(nsp *socketio.Namespace) socke
 
 // NewEmitter returns a write-only emitter on b.
 func NewEmitter(b *Broker, opts *siopubsub.Options) *siopubsub.Emitter {
+	b.setPython(opts)
 	return siopubsub.NewEmitter(b, noRooms(opts))
 }
 

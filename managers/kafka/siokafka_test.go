@@ -69,7 +69,10 @@ func startBroker(t testing.TB) string {
 	t.Cleanup(func() {
 		_ = stdin.Close()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Errorf("exit: %v", err)
+			}
 		case <-time.After(5 * time.Second):
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			t.Errorf("kfake broker did not stop within 5s of its stdin closing: %v", <-done)

@@ -5,8 +5,9 @@
 // A broker is a small file: publish bytes to a channel, subscribe to
 // channels, and optionally count the subscribers of a channel
 // ([SubscriberCounter]). Brokers that cannot count (NATS, RabbitMQ) let the
-// manager count processes from heartbeats. managers/redis, managers/amqp and
-// managers/nats plug Redis, RabbitMQ and NATS in.
+// manager count processes from heartbeats. managers/redis, managers/amqp,
+// managers/nats, managers/kafka and managers/zmq plug Redis, RabbitMQ, NATS,
+// Kafka and ZeroMQ in.
 //
 // # Wire format
 //
@@ -29,8 +30,12 @@
 //
 // With [Options].Python set, a manager also speaks python-socketio 5.x's
 // manager protocol, so siokit servers join a fleet of python-socketio
-// servers (RedisManager, KombuManager, AsyncRedisManager, ...) and their
-// write-only emitters on the same broker and channel (default "socketio"):
+// servers and their write-only emitters on the same broker and channel
+// (default "socketio"): RedisManager and AsyncRedisManager (managers/redis),
+// KombuManager on RabbitMQ (managers/amqp), KafkaManager (managers/kafka) and
+// ZmqManager (managers/zmq), each tested against Debian's python3-socketio
+// 5.7.2. The [Emitter] speaks it too, so a Go worker can emit to a Python
+// fleet. In this mode:
 //
 //   - a broadcast is published as python-socketio's emit message, a pickled
 //     dict {method: "emit", event, data, namespace, room, skip_sid,

@@ -2,6 +2,7 @@ package siopubsub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/siokit/siokit/core/parser"
 	"github.com/siokit/siokit/core/socketio"
+	"github.com/siokit/siokit/managers/pubsub/pickle"
 )
 
 // emitterUID is the uid the Node emitter (@socket.io/redis-emitter) puts on
@@ -25,6 +27,7 @@ const emitterUID = "emitter"
 type Emitter struct {
 	broker   Broker
 	opts     Options
+	hostID   string // python-socketio's host id, with Options.Python
 	nsp      string
 	rooms    []string
 	except   []string
@@ -33,9 +36,11 @@ type Emitter struct {
 
 // NewEmitter returns an emitter for the namespace "/" on broker. Of opts,
 // Prefix and RoomChannels matter (they must match the servers'), and
-// PublishTimeout bounds each publish attempt.
+// PublishTimeout bounds each publish attempt. With Python set, Emit
+// publishes python-socketio's emit message on the Python channel, which
+// python-socketio servers and siokit servers with Options.Python read.
 func NewEmitter(broker Broker, opts *Options) *Emitter {
-	return &Emitter{broker: broker, opts: opts.withDefaults(), nsp: "/"}
+	return &Emitter{broker: broker, opts: opts.withDefaults(), nsp: "/", hostID: newHostID()}
 }
 
 func (e *Emitter) clone() *Emitter {
@@ -51,7 +56,7 @@ func (e *Emitter) Of(nsp string) *Emitter {
 	if !strings.HasPrefix(nsp, "/") {
 		nsp = "/" + nsp
 	}
-	return &Emitter{broker: e.broker, opts: e.opts, nsp: nsp}
+	return &Emitter{broker: e.broker, opts: e.opts, nsp: nsp, hostID: e.hostID}
 }
 
 // To adds rooms to reach.
@@ -92,7 +97,15 @@ func (e *Emitter) Emit(ctx context.Context, event string, args ...any) error {
 	if err != nil {
 		return fmt.Errorf("siopubsub: encode %q: %w", event, err)
 	}
-	w, err := packetToWire(&parser.Packet{Type: parser.Event, Namespace: e.nsp, Data: data, Attachments: atts})
+	p := &parser.Packet{Type: parser.Event, Namespace: e.nsp, Data: data, Attachments: atts}
+	if e.opts.Python != nil {
+		pm, err := pyEmitMessage(e.nsp, e.hostID, p, e.options(), nil)
+		if err != nil {
+			return fmt.Errorf("siopubsub: encode %q: %w", event, err)
+		}
+		return e.publishPython(ctx, pm)
+	}
+	w, err := packetToWire(p)
 	if err != nil {
 		return fmt.Errorf("siopubsub: encode %q: %w", event, err)
 	}
@@ -112,15 +125,40 @@ func (e *Emitter) SocketsJoin(ctx context.Context, rooms ...string) error {
 	return e.request(ctx, map[string]any{"type": reqRemoteJoin, "opts": optsToWire(e.options(), false), "rooms": nonNil(rooms)})
 }
 
-// SocketsLeave makes the selected sockets leave rooms.
+// SocketsLeave makes the selected sockets leave rooms. With
+// [Options].Python, a leave that empties rooms also goes to python-socketio
+// servers as close_room, as the manager's does.
 func (e *Emitter) SocketsLeave(ctx context.Context, rooms ...string) error {
-	return e.request(ctx, map[string]any{"type": reqRemoteLeave, "opts": optsToWire(e.options(), false), "rooms": nonNil(rooms)})
+	err := e.request(ctx, map[string]any{"type": reqRemoteLeave, "opts": optsToWire(e.options(), false), "rooms": nonNil(rooms)})
+	if e.opts.Python != nil {
+		for _, m := range pyCloseRoomMessages(e.nsp, e.hostID, e.options(), rooms) {
+			err = errors.Join(err, e.publishPython(ctx, m))
+		}
+	}
+	return err
 }
 
 // DisconnectSockets disconnects the selected sockets; close also closes
-// their connections.
+// their connections. With [Options].Python, the selected rooms also go to
+// python-socketio servers as disconnect messages, as the manager's do.
 func (e *Emitter) DisconnectSockets(ctx context.Context, close bool) error {
-	return e.request(ctx, map[string]any{"type": reqRemoteDisconnect, "opts": optsToWire(e.options(), false), "close": close})
+	err := e.request(ctx, map[string]any{"type": reqRemoteDisconnect, "opts": optsToWire(e.options(), false), "close": close})
+	if e.opts.Python != nil {
+		for _, m := range pyDisconnectMessages(e.nsp, e.hostID, e.options()) {
+			err = errors.Join(err, e.publishPython(ctx, m))
+		}
+	}
+	return err
+}
+
+// publishPython pickles a python-socketio message and publishes it on the
+// Python channel.
+func (e *Emitter) publishPython(ctx context.Context, msg map[string]any) error {
+	b, err := pickle.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("siopubsub: encode a python-socketio message: %w", err)
+	}
+	return e.publish(ctx, e.opts.Python.Channel, b)
 }
 
 // ServerSideEmit sends an event to the namespace's OnServerSideEmit

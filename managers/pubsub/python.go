@@ -66,6 +66,10 @@ func (m *Manager) publishPython(msg map[string]any) {
 
 // pyEmitMessage builds python-socketio's emit message for a broadcast.
 func (m *Manager) pyEmitMessage(p *parser.Packet, opts *socketio.BroadcastOptions, callback any) (map[string]any, error) {
+	return pyEmitMessage(m.nsp.Name(), m.hostID, p, opts, callback)
+}
+
+func pyEmitMessage(nsp, hostID string, p *parser.Packet, opts *socketio.BroadcastOptions, callback any) (map[string]any, error) {
 	name, args, err := packetArgs(p)
 	if err != nil {
 		return nil, err
@@ -79,9 +83,9 @@ func (m *Manager) pyEmitMessage(p *parser.Packet, opts *socketio.BroadcastOption
 		data = pickle.Tuple(args)
 	}
 	return map[string]any{
-		"method": pyEmit, "event": name, "data": data, "namespace": m.nsp.Name(),
+		"method": pyEmit, "event": name, "data": data, "namespace": nsp,
 		"room": pyRoomValue(opts.Rooms), "skip_sid": pyRoomValue(opts.Except), "callback": callback,
-		"host_id": m.hostID,
+		"host_id": hostID,
 	}, nil
 }
 
@@ -116,7 +120,7 @@ func (m *Manager) pyBroadcastWithAck(p *parser.Packet, opts *socketio.BroadcastO
 		m.InMemory.BroadcastWithAck(p, opts, onCount, onAck)
 		return
 	}
-	msg, err := m.pyEmitMessage(p, opts, pickle.Tuple{pyRoomValue(opts.Rooms), m.nsp.Name(), int64(p.ID)})
+	msg, err := m.pyEmitMessage(p, opts, pickle.Tuple{pyRoomValue(opts.Rooms), m.nsp.Name(), int64(p.ID)}) //nolint:gosec // ack ids stay far below 2^63
 	if err != nil {
 		m.log.Warn("siopubsub: cannot encode broadcast", "err", err)
 		m.InMemory.BroadcastWithAck(p, opts, onCount, onAck)
@@ -140,26 +144,42 @@ func (m *Manager) pyBroadcastWithAck(p *parser.Packet, opts *socketio.BroadcastO
 // pyDisconnect tells python-socketio servers to disconnect the sockets
 // whose ids are opts' rooms: python-socketio disconnects by socket id only.
 func (m *Manager) pyDisconnect(opts *socketio.BroadcastOptions) {
+	for _, msg := range pyDisconnectMessages(m.nsp.Name(), m.hostID, opts) {
+		m.publishPython(msg)
+	}
+}
+
+func pyDisconnectMessages(nsp, hostID string, opts *socketio.BroadcastOptions) []map[string]any {
 	if len(opts.Except) > 0 {
-		return
+		return nil
 	}
+	var out []map[string]any
 	for _, sid := range opts.Rooms {
-		m.publishPython(map[string]any{"method": pyDisconnect, "sid": sid, "namespace": m.nsp.Name(), "host_id": m.hostID})
+		out = append(out, map[string]any{"method": pyDisconnect, "sid": sid, "namespace": nsp, "host_id": hostID})
 	}
+	return out
 }
 
 // pyCloseRooms publishes close_room for a DelSockets that empties rooms:
 // every socket leaving them, or the sockets of one room leaving it.
 func (m *Manager) pyCloseRooms(opts *socketio.BroadcastOptions, rooms []string) {
+	for _, msg := range pyCloseRoomMessages(m.nsp.Name(), m.hostID, opts, rooms) {
+		m.publishPython(msg)
+	}
+}
+
+func pyCloseRoomMessages(nsp, hostID string, opts *socketio.BroadcastOptions, rooms []string) []map[string]any {
 	if len(opts.Except) > 0 {
-		return
+		return nil
 	}
 	if len(opts.Rooms) > 0 && (len(opts.Rooms) != 1 || len(rooms) != 1 || opts.Rooms[0] != rooms[0]) {
-		return
+		return nil
 	}
+	var out []map[string]any
 	for _, r := range rooms {
-		m.publishPython(map[string]any{"method": pyCloseRoom, "room": r, "namespace": m.nsp.Name(), "host_id": m.hostID})
+		out = append(out, map[string]any{"method": pyCloseRoom, "room": r, "namespace": nsp, "host_id": hostID})
 	}
+	return out
 }
 
 // decodePython reads a python-socketio message: JSON when it starts with

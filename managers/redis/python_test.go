@@ -33,6 +33,9 @@ func TestPythonFleet(t *testing.T) {
 			return []string{filepath.Join("testdata", "py_fleet_server.py"), "redis://" + sharedAddr + "/0", channel}
 		},
 		WriteOnly: "socketio.RedisManager('redis://" + sharedAddr + "/0', channel=channel, write_only=True)",
+		NewEmitter: func(t testing.TB, prefix, channel string) *siopubsub.Emitter {
+			return sioredis.NewEmitter(newClient(t), &sioredis.Options{Key: prefix, Python: &siopubsub.PythonOptions{Channel: channel}})
+		},
 	})
 }
 

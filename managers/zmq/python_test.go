@@ -29,6 +29,9 @@ func TestPythonFleet(t *testing.T) {
 			return []string{siopubsubtest.SyncServerScript(), "zmq", url, channel}
 		},
 		WriteOnly: "socketio.ZmqManager('" + url + "', channel=channel, write_only=True)",
+		NewEmitter: func(t testing.TB, _, channel string) *siopubsub.Emitter {
+			return siozmq.NewEmitter(dial(t, url), &siopubsub.Options{Python: &siopubsub.PythonOptions{Channel: channel}})
+		},
 		// pyzmq drops what a PUSH socket has not sent when the program ends.
 		AfterEmit: "import time; time.sleep(1)",
 	})

@@ -65,7 +65,7 @@ func Endpoints(url string) (pull, pub string, err error) {
 }
 
 // sendTimeout bounds a send on the PUSH socket when the forwarder is away.
-const sendTimeout = 5 * time.Second
+const sendTimeout = time.Second
 
 // Broker is the [siopubsub.Broker] on ZeroMQ. It owns its PUSH socket;
 // each subscription has a SUB socket of its own.
@@ -92,41 +92,59 @@ func Dial(ctx context.Context, url string) (*Broker, error) {
 	}
 	b := &Broker{pull: pull, pub: pub}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
-	push := zmq4.NewPush(b.ctx, zmq4.WithTimeout(sendTimeout), zmq4.WithAutomaticReconnect(true), zmq4.WithDialerMaxRetries(0))
+	if err := b.dialLocked(ctx); err != nil {
+		b.cancel()
+		return nil, err
+	}
+	return b, nil
+}
+
+// dialLocked makes the PUSH socket and connects it to the forwarder, once:
+// a failed send drops the socket, and the next send dials again (zmq4's own
+// reconnection tries once, and gives up while the forwarder is down).
+func (b *Broker) dialLocked(ctx context.Context) error {
+	push := zmq4.NewPush(b.ctx, zmq4.WithTimeout(sendTimeout), zmq4.WithDialerMaxRetries(0))
 	dialed := make(chan error, 1)
-	go func() { dialed <- push.Dial(pull) }()
+	go func() { dialed <- push.Dial(b.pull) }()
+	var err error
 	select {
 	case err = <-dialed:
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
 	if err != nil {
-		b.cancel()
 		_ = push.Close()
-		return nil, fmt.Errorf("siozmq: dial %s: %w", pull, err)
+		return fmt.Errorf("siozmq: dial %s: %w", b.pull, err)
 	}
 	b.push = push
-	return b, nil
+	return nil
 }
 
 // New returns a [socketio.Options].NewManager function: every namespace
 // gets a pub/sub manager on b.
 func New(b *Broker, opts *siopubsub.Options) func(nsp *socketio.Namespace) socketio.Manager {
-	if opts != nil && opts.Python != nil {
-		ch := opts.Python.Channel
-		if ch == "" {
-			ch = siopubsub.DefaultPythonChannel
-		}
-		b.mu.Lock()
-		b.pyCh = ch
-		b.mu.Unlock()
-	}
+	b.setPython(opts)
 	return siopubsub.New(b, noRooms(opts))
 }
 
 // NewEmitter returns a write-only emitter on b.
 func NewEmitter(b *Broker, opts *siopubsub.Options) *siopubsub.Emitter {
+	b.setPython(opts)
 	return siopubsub.NewEmitter(b, noRooms(opts))
+}
+
+// setPython records python-socketio's channel of opts.
+func (b *Broker) setPython(opts *siopubsub.Options) {
+	if opts == nil || opts.Python == nil {
+		return
+	}
+	ch := opts.Python.Channel
+	if ch == "" {
+		ch = siopubsub.DefaultPythonChannel
+	}
+	b.mu.Lock()
+	b.pyCh = ch
+	b.mu.Unlock()
 }
 
 func noRooms(opts *siopubsub.Options) *siopubsub.Options {
@@ -173,7 +191,14 @@ func (b *Broker) send(ctx context.Context, env []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if b.push == nil {
+		if err := b.dialLocked(ctx); err != nil {
+			return err
+		}
+	}
 	if err := b.push.Send(zmq4.NewMsg(env)); err != nil {
+		_ = b.push.Close()
+		b.push = nil
 		return fmt.Errorf("siozmq: publish: %w", err)
 	}
 	return nil
@@ -293,6 +318,9 @@ func (b *Broker) Close() error {
 	}
 	b.closed = true
 	b.cancel()
+	if b.push == nil {
+		return nil
+	}
 	return b.push.Close()
 }
 

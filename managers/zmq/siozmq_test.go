@@ -29,13 +29,14 @@ import (
 const forwarderEnv = "SIOZMQ_FORWARDER"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(forwarderEnv) != "" {
+	if ports := os.Getenv(forwarderEnv); ports != "" {
+		pull, pub, _ := strings.Cut(ports, "+")
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
 			_, _ = io.Copy(io.Discard, os.Stdin)
 			cancel()
 		}()
-		err := siozmq.Forward(ctx, "tcp://127.0.0.1:0", "tcp://127.0.0.1:0", func(pull, pub string) {
+		err := siozmq.Forward(ctx, "tcp://127.0.0.1:"+pull, "tcp://127.0.0.1:"+pub, func(pull, pub string) {
 			_, port, _ := net.SplitHostPort(pub)
 			fmt.Printf("LISTENING zmq+tcp://%s+%s\n", pull, port)
 		})
@@ -48,15 +49,24 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// startForwarder starts a forwarder process for the test and returns its URL.
+// startForwarder starts a forwarder process on free ports for the test and
+// returns its URL.
 func startForwarder(t testing.TB) string {
+	t.Helper()
+	url, _ := startForwarderOn(t, "0+0")
+	return url
+}
+
+// startForwarderOn starts a forwarder process on ports ("PULL+PUB") and
+// returns its URL and a function that kills it.
+func startForwarderOn(t testing.TB, ports string) (string, func()) {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), forwarderEnv+"=1")
+	cmd.Env = append(os.Environ(), forwarderEnv+"="+ports)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
@@ -81,10 +91,24 @@ func startForwarder(t testing.TB) string {
 		}
 		done <- cmd.Wait()
 	}()
+	killed := false
+	kill := func() {
+		killed = true
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		if err := <-done; err == nil {
+			t.Error("the killed forwarder exited cleanly")
+		}
+	}
 	t.Cleanup(func() {
+		if killed {
+			return
+		}
 		_ = stdin.Close()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Errorf("exit: %v", err)
+			}
 		case <-time.After(5 * time.Second):
 			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 			t.Errorf("forwarder did not stop within 5s of its stdin closing: %v", <-done)
@@ -92,13 +116,62 @@ func startForwarder(t testing.TB) string {
 	})
 	select {
 	case u := <-url:
-		return u
+		return u, kill
 	case err := <-done:
 		t.Fatalf("forwarder exited: %v", err)
 	case <-time.After(15 * time.Second):
 		t.Fatal("forwarder did not listen")
 	}
-	return ""
+	return "", nil
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestForwarderRestart kills the forwarder under a two-server cluster and
+// starts it again on the same ports: broadcasts cross again within 5 s.
+func TestForwarderRestart(t *testing.T) {
+	ports := fmt.Sprintf("%d+%d", freePort(t), freePort(t))
+	url, kill := startForwarderOn(t, ports)
+	cl := siopubsubtest.NewCluster(t, 2, siopubsubtest.Prefix(t), func(t testing.TB, prefix string) func(*socketio.Namespace) socketio.Manager {
+		return siozmq.New(dial(t, url), &siopubsub.Options{
+			Prefix: prefix, HeartbeatInterval: 500 * time.Millisecond, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second,
+		})
+	})
+	c1 := siopubsubtest.Dial(t, cl.URLs[1])
+	if err := cl.Servers[0].Emit("before"); err != nil {
+		t.Fatal(err)
+	}
+	c1.Expect(t, "before")
+	kill()
+	startForwarderOn(t, ports)
+	restarted := time.Now()
+	deadline := restarted.Add(5 * time.Second)
+	for {
+		if err := cl.Servers[0].Emit("after"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case e := <-c1.Events():
+			if e.Name != "after" {
+				t.Fatalf("got %q", e.Name)
+			}
+			t.Logf("broadcasts cross again %v after the restart", time.Since(restarted).Round(time.Millisecond))
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no broadcast crossed within 5 s of the forwarder's restart")
+		}
+	}
 }
 
 func dial(t testing.TB, url string) *siozmq.Broker {

@@ -263,10 +263,10 @@ func (d *decoder) readLen(n int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if v > uint64(len(d.data)-d.pos) {
+	if v > uint64(len(d.data)-d.pos) { //nolint:gosec // d.pos <= len(d.data)
 		return 0, d.fail(ErrMalformed, "length %d past the end", v)
 	}
-	return int(v), nil
+	return int(v), nil //nolint:gosec // v <= len(d.data), checked above
 }
 
 func (d *decoder) readLine() (string, error) {
@@ -364,7 +364,7 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
-		if n > uint64(len(d.data)-d.pos) {
+		if n > uint64(len(d.data)-d.pos) { //nolint:gosec // d.pos <= len(d.data)
 			return d.fail(ErrMalformed, "frame of %d bytes past the end", n)
 		}
 		return nil
@@ -407,19 +407,19 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
-		return d.push(int64(int32(uint32(v))))
+		return d.push(int64(int32(uint32(v)))) //nolint:gosec // a 4-byte value read as int32, as the format says
 	case opBinInt1:
 		v, err := d.readUint(1)
 		if err != nil {
 			return err
 		}
-		return d.push(int64(v))
+		return d.push(int64(v)) //nolint:gosec // one byte
 	case opBinInt2:
 		v, err := d.readUint(2)
 		if err != nil {
 			return err
 		}
-		return d.push(int64(v))
+		return d.push(int64(v)) //nolint:gosec // two bytes
 	case opLong1, opLong4:
 		size := 1
 		if d.op == opLong4 {
@@ -429,10 +429,10 @@ func (d *decoder) step() error {
 		if err != nil {
 			return err
 		}
-		if d.op == opLong4 && int32(uint32(v)) < 0 {
+		if d.op == opLong4 && int32(uint32(v)) < 0 { //nolint:gosec // a 4-byte length, negative in the format when its top bit is set
 			return d.fail(ErrMalformed, "negative length")
 		}
-		b, err := d.read(int(v))
+		b, err := d.read(int(v)) //nolint:gosec // at most 0x7fffffff, and read checks it against the input
 		if err != nil {
 			return err
 		}
@@ -659,7 +659,7 @@ func (d *decoder) setItems(dt *dict, kv []any) error {
 		if err != nil {
 			return d.fail(err, "")
 		}
-		dt.m[k] = kv[i+1]
+		dt.m[k] = kv[i+1] //nolint:gosec // i+1 < len(kv): len(kv) is even
 	}
 	return nil
 }
@@ -844,7 +844,7 @@ func fromTwosComplement(b []byte) any {
 			v = v<<8 | uint64(b[i])
 		}
 		shift := uint(64 - 8*len(b))
-		return int64(v<<shift) >> shift
+		return int64(v<<shift) >> shift //nolint:gosec // two's complement, by design
 	}
 	be := make([]byte, len(b))
 	for i, c := range b {

@@ -142,7 +142,7 @@ func appendTuple(b []byte, t Tuple, depth int) ([]byte, error) {
 	if len(t) > 3 {
 		return append(b, opTuple), nil
 	}
-	return append(b, opTuple1+byte(len(t)-1)), nil
+	return append(b, opTuple1+byte(len(t)-1)), nil //nolint:gosec // 1 <= len(t) <= 3
 }
 
 func appendInt(b []byte, v int64) []byte {
@@ -150,9 +150,9 @@ func appendInt(b []byte, v int64) []byte {
 	case v >= 0 && v <= 0xff:
 		return append(b, opBinInt1, byte(v))
 	case v >= 0 && v <= 0xffff:
-		return append(b, opBinInt2, byte(v), byte(v>>8))
+		return append(b, opBinInt2, byte(v), byte(v>>8)) //nolint:gosec // 0 <= v <= 0xffff: the low and high bytes
 	case v >= math.MinInt32 && v <= math.MaxInt32:
-		return binary.LittleEndian.AppendUint32(append(b, opBinInt), uint32(int32(v)))
+		return binary.LittleEndian.AppendUint32(append(b, opBinInt), uint32(int32(v))) //nolint:gosec // v is in the int32 range
 	}
 	return appendBig(b, big.NewInt(v))
 }
@@ -184,9 +184,9 @@ func appendBig(b []byte, n *big.Int) []byte {
 		be = be[1:]
 	}
 	if len(be) < 256 {
-		b = append(b, opLong1, byte(len(be)))
+		b = append(b, opLong1, byte(len(be))) //nolint:gosec // len(be) < 256
 	} else {
-		b = binary.LittleEndian.AppendUint32(append(b, opLong4), uint32(len(be)))
+		b = binary.LittleEndian.AppendUint32(append(b, opLong4), uint32(len(be))) //nolint:gosec // the length of a huge int's bytes, far below 2^32
 	}
 	for i := len(be) - 1; i >= 0; i-- {
 		b = append(b, be[i])

@@ -440,3 +440,33 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// benchMessage is a python-socketio emit message of a typical size.
+var benchMessage = map[string]any{
+	"method": "emit", "event": "chat message",
+	"data":      pickle.Tuple{map[string]any{"user": "alice", "text": strings.Repeat("hello ", 20), "n": int64(42)}, []byte("\x00\x01\x02")},
+	"namespace": "/", "room": "lobby", "skip_sid": "AbCdEfGhIjKlMnOp", "callback": nil, "host_id": "0123456789abcdef0123456789abcdef",
+}
+
+func BenchmarkMarshal(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := pickle.Marshal(benchMessage); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkUnmarshal(b *testing.B) {
+	data, err := pickle.Marshal(benchMessage)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := pickle.Unmarshal(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -23,11 +23,13 @@ func Run(port int, in io.Reader, out, errOut io.Writer) int {
 		kfake.DefaultNumPartitions(1),
 	)
 	if err != nil {
-		fmt.Fprintf(errOut, "kfakebroker: %v\n", err)
+		_, _ = fmt.Fprintf(errOut, "kfakebroker: %v\n", err)
 		return 1
 	}
 	defer c.Close()
-	fmt.Fprintf(out, "LISTENING %s\n", c.ListenAddrs()[0])
+	if _, err := fmt.Fprintf(out, "LISTENING %s\n", c.ListenAddrs()[0]); err != nil {
+		return 1
+	}
 	_, _ = io.Copy(io.Discard, in)
 	return 0
 }
