@@ -38,7 +38,14 @@ func (e *env) stalled(t *testing.T, tr *tracker) (*wsConn, *socketio.Socket) {
 func TestBattery23_SlowReader(t *testing.T) {
 	eachMount(t, func(t *testing.T, m eiotest.Mount) {
 		tr := newTracker()
-		opts := socketio.Options{Engine: engineio.Options{MaxQueuedPackets: 64, MaxQueuedBytes: 1 << 20}}
+		// A send to a receiver whose queue is 3/4 full waits up to
+		// SlowReceiverWait (default 1 s) for it to drain before the
+		// receiver counts as slow (item 52); short here, where the
+		// receiver is known to be stalled and broadcasts are timed.
+		opts := socketio.Options{
+			Engine:           engineio.Options{MaxQueuedPackets: 64, MaxQueuedBytes: 1 << 20},
+			SlowReceiverWait: 20 * time.Millisecond,
+		}
 		e := newEnv(t, m, opts, tr.setup)
 		healthy := e.Dial()
 		healthy.Connect("/", "")

@@ -31,6 +31,8 @@ func (r *run) badClient(ctx context.Context, k Kind, idx uint64) {
 			err = r.noPongEpisode(ctx)
 		case DoublePoll:
 			err = r.doublePollEpisode(ctx)
+		case Flooder:
+			err = r.floodEpisode(ctx)
 		}
 		switch {
 		case ctx.Err() != nil:

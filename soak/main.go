@@ -4,6 +4,11 @@
 //
 //	go run ./soak [-duration 3m] [-clients 2000] [-misbehave 0.02]
 //
+// A flooder bursts events into a room that the server re-emits to five
+// watchers (Go clients that stay for the whole run): the server must slow
+// it and close it for its rate, and never close a watcher, which must
+// receive every event the server broadcast.
+//
 // Well-behaved clients (the Go client, over WebSocket, or long-polling then
 // upgrading) connect, join random rooms, emit messages with acks, receive
 // the room broadcasts, move between rooms, leave and reconnect. A share of
@@ -77,6 +82,7 @@ func (r *Report) Print(w io.Writer) {
 		p("                 %-18s %8d %9d  %s", k, r.Clients[k], r.Episodes[k], reaped)
 	}
 	p("                 (slow consumers were sent %d flood packets of %d KiB)", r.Floods, floodSize>>10)
+	p("  flood room     %d events broadcast to %d watchers, each received all: %v; %d connections closed for their rate; flooders' reasons %s", r.FloodEvents, floodWatchers, !r.floodViolated(), r.FloodClosed, r.FloodReasons)
 	p("  sessions       %d after the clients left, %d after Close; %d rooms, %d sockets left", r.SessionsAfterClients, r.SessionsAfterClose, r.RoomsLeft, r.SocketsLeft)
 	p("  goroutines     %d before, %d at the peak, %d after", r.GoroutinesBefore, r.GoroutinesPeak, r.GoroutinesAfter)
 	p("  heap in use    %s before, %s after", mib(r.HeapBefore), mib(r.HeapAfter))

@@ -92,10 +92,11 @@ const (
 	Malformed              // sends a malformed packet
 	NoPong                 // reads but never answers pings
 	DoublePoll             // opens a second concurrent long-poll
+	Flooder                // bursts events into the flood room (one client; see flood.go)
 	numKinds
 )
 
-var kindNames = [numKinds]string{"good", "slow-consumer", "abrupt-disconnect", "malformed", "no-pong", "double-poll"}
+var kindNames = [numKinds]string{"good", "slow-consumer", "abrupt-disconnect", "malformed", "no-pong", "double-poll", "flooder"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -116,6 +117,10 @@ type Report struct {
 	ServerMsgs int64 // messages the server handled
 	Broadcasts int64 // broadcast deliveries received by clients
 	Floods     int64 // flood packets the server tried to send to slow consumers
+
+	FloodEvents  int64  // events the server broadcast to the flood room
+	FloodClosed  int64  // connections the server closed for their rate
+	FloodReasons string // how the flooders' sockets were disconnected
 
 	GoroutinesBefore, GoroutinesAfter int
 	GoroutinesPeak                    int // sampled every 100 ms
@@ -254,6 +259,7 @@ type run struct {
 	url    string
 	srv    *socketio.Server
 	ledger *ledger
+	flood  floodState
 	c      counters
 	errs   *errorLog
 	dials  chan struct{} // dial slots
@@ -305,6 +311,16 @@ func (r *run) newServer() (*socketio.Server, error) {
 			Logger:         log,
 		},
 		Logger: log,
+		// The flooder's pongs wait behind its events: a rate window shorter
+		// than the heartbeat lets the rate rule, not a ping timeout, end it
+		// (with the defaults, 5 s against 20 s, it is so already).
+		RateLimitWait: r.cfg.PingTimeout / 2,
+		// A well-behaved client emits every Interval (2 s); the flooder,
+		// sharing two busy cores with thousands of clients, sends a few
+		// thousand events a second at best, under the default 5,000/s:
+		// a limit that it is over, and they are far under.
+		EventRate:  500,
+		EventBurst: 1000,
 	})
 	blob := make([]byte, floodSize)
 	for i := range blob {
@@ -328,6 +344,7 @@ func (r *run) newServer() (*socketio.Server, error) {
 				}
 			}
 		}),
+		r.floodHandlers(srv),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("register handlers: %w", err)
@@ -366,6 +383,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	i := 0
 	for k := Slow; k < numKinds; k++ {
 		n := max(1, int(float64(cfg.Clients)*cfg.Misbehave+0.5))
+		if k == Flooder {
+			n = 1 // one flooder is enough to flood; more only load the machine
+		}
 		for j := 0; j < n && i < cfg.Clients; j++ {
 			kinds[i] = k
 			i++
@@ -375,6 +395,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Clients[k]++
 	}
 
+	if err := r.startWatchers(ctx); err != nil {
+		return nil, err
+	}
 	cfg.Logf("soak: %d clients (%d misbehaving) on %s for %s", cfg.Clients, cfg.Clients-rep.Clients[Good], r.url, cfg.Duration)
 	start := time.Now()
 	tctx, cancel := context.WithTimeout(ctx, cfg.Duration)
@@ -418,6 +441,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.Logf("soak: time is up, waiting for clients to finish")
 	wg.Wait()
 	rep.Elapsed = time.Since(start)
+	for k := range numKinds {
+		rep.Episodes[k] = r.c.episodes[k].Load()
+	}
+	r.checkWatchers(rep)
 
 	// Every client is gone: the server must have let go of every session.
 	rep.SessionsAfterClients = waitFor(cfg.Settle, func() int { return srv.Engine().Count() })

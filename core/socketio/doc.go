@@ -52,15 +52,19 @@
 //     EventRate packets per second after a burst of EventBurst (defaults
 //     5,000 and 10,000). Over it the server stops reading from the
 //     connection until a token is due, which slows the client through TCP;
-//     a client that keeps the server waiting for RateLimitWait (5 s) without
-//     a pause is disconnected: its disconnect handlers see
+//     a client that keeps the server waiting more than half of a
+//     RateLimitWait window (5 s), for tokens or for its handlers (below), is
+//     disconnected: its disconnect handlers see
 //     [ReasonRateLimitExceeded], and the client gets a DISCONNECT so that
 //     the official client does not reconnect by itself.
 //   - Pending events: a socket's handlers run one at a time; when
 //     MaxPendingEvents (1,024) events wait for them, reading stops until
 //     half have run, so a slow handler slows its client rather than growing
-//     memory. Kept waiting longer than RateLimitWait plus the engine's
-//     WriteTimeout, the server disconnects the client with the same reason.
+//     memory. That wait counts toward the rate limit's window; a single one
+//     longer than RateLimitWait plus SlowReceiverWait also disconnects the
+//     client with the same reason. (Left alone, a client that outpaces its
+//     handlers would end in a ping timeout: its pongs wait behind its
+//     events.)
 //   - Binary attachments: a packet's announced attachments must all arrive
 //     within AttachmentTimeout (60 s) and add up to at most
 //     MaxAttachmentBytes (16 MiB); otherwise the partial packet is dropped
@@ -73,7 +77,7 @@
 //     goroutine that sends (for a handler's broadcast, the handler of the
 //     client that caused it, whose reading then pauses through the pending
 //     events limit), until the receiver's queue drains. A receiver whose
-//     queue does not fall for the engine's WriteTimeout is marked slow: sends
+//     queue does not fall for SlowReceiverWait (1 s) is marked slow: sends
 //     to it stop waiting and the engine's policy ends it when its queue
 //     overflows. So a client bursting events that a handler re-emits to its
 //     room is slowed, then disconnected by its rate limit; the members that

@@ -105,3 +105,19 @@ func ExampleServer_OfRegexp() {
 	fmt.Println(len(workspaces.Children()))
 	// Output: 0
 }
+
+// Registration refuses what can never work; Must turns the refusal into a
+// panic at startup, as http.ServeMux does for a bad pattern.
+func ExampleMust() {
+	srv := socketio.NewServer(nil)
+	defer func() { _ = srv.Close() }()
+	socketio.Must(srv.On("chat", func(s *socketio.Socket, msg string) string { return msg }))
+
+	err := srv.On("connect", func(s *socketio.Socket) {}) // also logged at Error
+	fmt.Println(errors.Is(err, socketio.ErrReservedEvent))
+	err = srv.On("work", func(ctx context.Context, job string) {})
+	fmt.Println(errors.Is(err, socketio.ErrBadHandler))
+	// Output:
+	// true
+	// true
+}

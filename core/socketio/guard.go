@@ -13,9 +13,14 @@ import (
 
 // guardState is a connection's share of the guards.
 type guardState struct {
-	tokens    float64   // the event bucket
-	tokensAt  time.Time // when tokens was last refilled
-	overSince time.Time // since when every packet has had to wait; zero when one did not
+	tokens   float64   // the event bucket
+	tokensAt time.Time // when tokens was last refilled
+
+	// The reader's waits (for a token or for handler room) in the current
+	// window of RateLimitWait: a client that kept it waiting more than half
+	// of a window sends persistently faster than the server takes.
+	windowAt time.Time
+	waited   time.Duration
 
 	pendingBytes int64       // bytes of the attachments received for the pending packet
 	pendingTimer *time.Timer // fires AttachmentTimeout after the pending packet's header
@@ -57,39 +62,40 @@ func (c *conn) attachmentTimeout() {
 // throttle makes the reader wait, so that the client is slowed, while the
 // connection is over its event rate or the packet's socket has
 // MaxPendingEvents events waiting for their handlers. It reports false
-// when the client has kept it waiting too long: the connection must close.
+// when the client keeps it waiting: more than half of a RateLimitWait
+// window, or one wait longer than RateLimitWait plus SlowReceiverWait; the
+// connection must then close.
 func (c *conn) throttle(p *parser.Packet) bool {
-	o := &c.srv.opts
+	o, g := &c.srv.opts, &c.guard
+	start := time.Now()
+	if g.windowAt.IsZero() || start.Sub(g.windowAt) >= o.RateLimitWait {
+		if g.waited > o.RateLimitWait/2 {
+			return false
+		}
+		g.windowAt, g.waited = start, 0
+	}
 	if o.EventRate > 0 {
-		g := &c.guard
-		now := time.Now()
-		c.refill(now)
+		c.refill(start)
 		if g.tokens < 1 {
-			if g.overSince.IsZero() {
-				g.overSince = now
-			}
 			wait := time.Duration((1 - g.tokens) / o.EventRate * float64(time.Second))
-			if now.Add(wait).Sub(g.overSince) > o.RateLimitWait {
-				return false
-			}
 			if !c.sleep(wait) {
 				return true // closed meanwhile: routing finds nothing to do
 			}
 			c.refill(time.Now())
-		} else {
-			g.overSince = time.Time{}
 		}
 		g.tokens--
 	}
+	ok := true
 	if p.Type == parser.Event || p.Type == parser.BinaryEvent {
 		if s := c.socket(p.Namespace); s != nil {
 			// The handlers may be waiting on a slow receiver of their
-			// broadcasts (see Socket.awaitRoom), which takes up to the
-			// engine's WriteTimeout to find out.
-			return s.waitJobRoom(o.MaxPendingEvents, o.RateLimitWait+o.Engine.WriteTimeout, c.es.Done())
+			// broadcasts (see Socket.awaitRoom), which takes up to
+			// SlowReceiverWait to find out.
+			ok = s.waitJobRoom(o.MaxPendingEvents, o.RateLimitWait+o.SlowReceiverWait, c.es.Done())
 		}
 	}
-	return true
+	g.waited += time.Since(start)
+	return ok
 }
 
 // refill adds the tokens earned since the last refill, up to the burst.
@@ -162,7 +168,7 @@ func (s *Socket) signalJobRoomLocked() {
 // quarters of its bound waits, on the sending goroutine (a handler of the
 // client that caused the broadcast, which the reader then stops feeding),
 // for the receiver's queue to drain. A receiver whose queue does not fall
-// for the engine's WriteTimeout is marked slow: deliveries to it no longer
+// for SlowReceiverWait is marked slow: deliveries to it no longer
 // wait, and the engine's policy ends it when its queue overflows. Only a
 // receiver that does not read is ever closed; a fast burst only slows its
 // sender.
@@ -171,7 +177,8 @@ func (s *Socket) signalJobRoomLocked() {
 // bytes below the high-water mark, the receiver proves slow, or the session
 // ends. Volatile deliveries never wait.
 func (s *Socket) awaitRoom(n int, size int64) {
-	o := &s.nsp.server.opts.Engine
+	opts := &s.nsp.server.opts
+	o := &opts.Engine
 	highP, highB := o.MaxQueuedPackets*3/4, o.MaxQueuedBytes*3/4
 	es := s.conn.es
 	q, b := es.Backlog()
@@ -196,7 +203,7 @@ func (s *Socket) awaitRoom(n int, size int64) {
 		q, b = es.Backlog()
 		if q < lowest {
 			lowest, progress = q, time.Now()
-		} else if time.Since(progress) > o.WriteTimeout {
+		} else if time.Since(progress) > opts.SlowReceiverWait {
 			s.slow.Store(true)
 			s.nsp.server.log.Warn("socketio: a receiver does not read its queue; it will be closed when the queue overflows",
 				"sid", s.id, "queued", q, "queuedBytes", b)

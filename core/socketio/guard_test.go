@@ -147,7 +147,7 @@ func TestPendingEventsStopReading(t *testing.T) {
 			const max = 8
 			srv := guardServer(t, Options{
 				MaxPendingEvents: max, RateLimitWait: 200 * time.Millisecond,
-				Engine: engineio.Options{WriteTimeout: 100 * time.Millisecond},
+				SlowReceiverWait: 100 * time.Millisecond,
 			})
 			block := make(chan struct{})
 			var handled atomic.Int64
@@ -240,7 +240,7 @@ func TestAttachmentGuards(t *testing.T) {
 // stays; the one that does not read is the only one closed.
 func TestBurstIntoRoomClosesOnlyTheReceiverThatDoesNotRead(t *testing.T) {
 	const events, members = 3000, 4
-	srv := guardServer(t, Options{Engine: engineio.Options{MaxQueuedPackets: 64, WriteTimeout: 300 * time.Millisecond}})
+	srv := guardServer(t, Options{Engine: engineio.Options{MaxQueuedPackets: 64}, SlowReceiverWait: 300 * time.Millisecond})
 	Must(srv.On("join", func(s *Socket) { s.Join("room") }))
 	Must(srv.On("say", func(s *Socket, n int) { _ = s.To("room").Emit("said", n) }))
 	rs := trackReasons(srv)

@@ -181,3 +181,28 @@ func TestFaultWarningsAreRateLimited(t *testing.T) {
 
 // logxBurst is the number of records per socket and kind a window lets through.
 const logxBurst = 5
+
+// TestRoutineClosesAreQuiet: clients that leave, are disconnected by the
+// server or miss the connect timeout write nothing at Warn or above.
+func TestRoutineClosesAreQuiet(t *testing.T) {
+	logs := withDefaultLogger(t)
+	srv := NewServer(&Options{Engine: engineio.Options{PingInterval: time.Hour}, ConnectTimeout: 50 * time.Millisecond})
+	t.Cleanup(func() { _ = srv.Close() })
+	left := make(chan string, 3)
+	srv.OnDisconnect(func(_ *Socket, reason string) { left <- reason })
+
+	c := dialMem(t, srv)
+	c.connect(srv)
+	c.send("1") // the client leaves the namespace
+	<-left
+	c2 := dialMem(t, srv)
+	c2.connect(srv).Disconnect(true)
+	<-left
+	c3 := dialMem(t, srv) // never joins: the connect timeout closes it
+	<-c3.conn.closed
+	_ = c.conn.Close()
+	_ = srv.Close()
+	if rs := logs.records(); len(rs) != 0 {
+		t.Errorf("routine closes logged %d records: %v", len(rs), rs)
+	}
+}

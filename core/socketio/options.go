@@ -45,8 +45,9 @@ type Options struct {
 	// connection may send, all its namespaces together: a token bucket of
 	// EventBurst tokens refilled at EventRate per second. Over the limit the
 	// server stops reading from the connection until a token is due, so the
-	// client is slowed; a client that keeps it waiting for RateLimitWait
-	// without a pause is disconnected with reason [ReasonRateLimitExceeded].
+	// client is slowed; a client that keeps it waiting more than half of a
+	// RateLimitWait window (for tokens or for MaxPendingEvents below) is
+	// disconnected with reason [ReasonRateLimitExceeded].
 	// Defaults 5,000 per second, a burst of 10,000, 5 s. A negative
 	// EventRate disables the limit.
 	EventRate     float64
@@ -55,10 +56,20 @@ type Options struct {
 
 	// MaxPendingEvents bounds the events a socket has received and not yet
 	// handled (its handlers run one at a time): at that many, the server
-	// stops reading from the connection until half have run. A client that
-	// keeps it waiting for RateLimitWait plus the engine's WriteTimeout is
-	// disconnected with reason [ReasonRateLimitExceeded]. Default 1,024.
+	// stops reading from the connection until half have run; that wait
+	// counts toward the RateLimitWait rule above, and one wait longer than
+	// RateLimitWait plus SlowReceiverWait also ends the connection with
+	// reason [ReasonRateLimitExceeded]. Default 1,024.
+	// The wait allows for SlowReceiverWait too: the handlers may be waiting
+	// for a receiver of their broadcasts.
 	MaxPendingEvents int
+
+	// SlowReceiverWait is how long a send waits for a receiver whose
+	// outgoing queue is three quarters full to drain it (see "Abuse guards"
+	// in the package doc). A receiver whose queue has not fallen in that time
+	// is slow: sends stop waiting for it, and the engine closes it when its
+	// queue overflows. Default 1 s.
+	SlowReceiverWait time.Duration
 
 	// AttachmentTimeout and MaxAttachmentBytes bound a packet's binary
 	// attachments while they arrive: a packet whose announced attachments
@@ -103,6 +114,7 @@ const (
 	DefaultEventBurst               = 10000
 	DefaultRateLimitWait            = 5 * time.Second
 	DefaultMaxPendingEvents         = 1024
+	DefaultSlowReceiverWait         = time.Second
 	DefaultAttachmentTimeout        = 60 * time.Second
 	DefaultMaxAttachmentBytes       = 16 << 20
 )
@@ -136,14 +148,14 @@ func (o *Options) withDefaults() Options {
 	if c.MaxPendingEvents <= 0 {
 		c.MaxPendingEvents = DefaultMaxPendingEvents
 	}
+	if c.SlowReceiverWait <= 0 {
+		c.SlowReceiverWait = DefaultSlowReceiverWait
+	}
 	if c.AttachmentTimeout <= 0 {
 		c.AttachmentTimeout = DefaultAttachmentTimeout
 	}
 	if c.MaxAttachmentBytes <= 0 {
 		c.MaxAttachmentBytes = DefaultMaxAttachmentBytes
-	}
-	if c.Engine.WriteTimeout <= 0 {
-		c.Engine.WriteTimeout = engineio.DefaultWriteTimeout
 	}
 	if c.Engine.MaxQueuedPackets <= 0 {
 		c.Engine.MaxQueuedPackets = engineio.DefaultMaxQueuedPackets

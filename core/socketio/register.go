@@ -8,21 +8,9 @@ import (
 	"reflect"
 )
 
-// Registration.
-//
-// [Namespace.On], [Namespace.OnAny] and [Namespace.Register] return an error
-// rather than panicking as [net/http.ServeMux.Handle] does on a bad pattern:
-// handlers are also registered while the server runs (on a dynamic
-// namespace's first use, for a plugin type given to Register), where a panic
-// would take a serving process down for one bad handler. So that a call whose
-// error is not looked at cannot lose a handler silently, every refusal is
-// also logged at Error through the server's logger (by default
-// [log/slog.Default]); at startup, [Must] turns a refusal into a panic:
-//
-//	socketio.Must(srv.On("chat", onChat))
-
 // Must panics if err is not nil; it wraps a registration made at startup,
-// where a bad handler is a programming error.
+// where a bad handler is a programming error. See "Registering handlers" in
+// the package doc for why [Namespace.On] returns an error instead.
 func Must(err error) {
 	if err != nil {
 		panic(err)
