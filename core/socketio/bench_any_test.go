@@ -104,7 +104,7 @@ func BenchmarkRoomBroadcast100of1000(b *testing.B) {
 	)
 	for i := range n {
 		conn := newMemConn(func(typ int, parts [][]byte) {
-			if typ != engineio.TextMessage || len(parts) == 0 {
+			if typ != textMessage || len(parts) == 0 {
 				return
 			}
 			if len(parts) == 1 && bytes.HasPrefix(parts[0], []byte("42")) {
@@ -155,7 +155,7 @@ func BenchmarkBroadcast1000Raw(b *testing.B) {
 	)
 	for range n {
 		conn := newMemConn(func(typ int, parts [][]byte) {
-			if typ != engineio.TextMessage || len(parts) != 1 {
+			if typ != textMessage || len(parts) != 1 {
 				return
 			}
 			switch {
