@@ -17,7 +17,7 @@ FUZZTIME ?= 5s
 # Extra flags for the example server of `make run`, e.g. ARGS='-addr 127.0.0.1:8080'.
 ARGS ?=
 
-.PHONY: help deps test fuzz run lint bench microbench tidy-check cluster soak
+.PHONY: help deps test fuzz run lint bench microbench tidy-check cluster soak release-check
 
 help: ## List the targets
 	@echo "Targets:"
@@ -26,12 +26,17 @@ help: ## List the targets
 deps: ## Install what the tests need (npm ci, Debian python3-socketio/aiohttp/redis/kombu/kafka/zmq/eventlet, redis-server, rabbitmq-server, nats-server, chromium); idempotent
 	@scripts/deps.sh
 
-test: deps ## Run every module's tests with -race, then each fuzz target for FUZZTIME
+test: deps ## Run every module's tests with -race, each fuzz target for FUZZTIME, then the release check
 	@rc=0; \
 	echo "go test -race -count=1 -timeout 20m work"; \
 	go test -race -count=1 -timeout 20m work || rc=1; \
 	scripts/fuzz.sh "$(FUZZTIME)" || rc=1; \
+	echo "make release-check"; \
+	$(MAKE) --no-print-directory release-check || rc=1; \
 	if [[ $$rc != 0 ]]; then echo "test: FAILED (see above)"; fi; exit $$rc
+
+release-check: ## Prove that outside modules can use the planned versions (module proxy from the tree, GOWORK=off)
+	cd tools/release && GOWORK=off go test -count=1 ./... && GOWORK=off go run . check
 
 fuzz: ## Run each fuzz target for FUZZTIME (default 5s)
 	@scripts/fuzz.sh "$(FUZZTIME)"

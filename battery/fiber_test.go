@@ -29,7 +29,11 @@ func TestMain(m *testing.M) {
 		tr.CloseIdleConnections()
 		_ = a.ShutdownWithTimeout(5 * time.Second)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(binPath) // the example binaries of mount_test.go
+	}
+	os.Exit(code)
 }
 
 // mountFiber serves h with siofiber.Handler on every path of a Fiber app

@@ -6,10 +6,10 @@ require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gorilla/websocket v1.5.3
 	github.com/redis/go-redis/v9 v9.17.2
-	github.com/siokit/siokit/adapters/nethttp v0.1.0
-	github.com/siokit/siokit/core v0.1.0
-	github.com/siokit/siokit/managers/pubsub v0.1.0
-	github.com/siokit/siokit/managers/redis v0.1.0
+	github.com/siokit/siokit/adapters/nethttp v0.2.0
+	github.com/siokit/siokit/core v0.2.0
+	github.com/siokit/siokit/managers/pubsub v0.2.0
+	github.com/siokit/siokit/managers/redis v0.2.0
 	go.uber.org/goleak v1.3.0
 )
 
@@ -32,7 +32,7 @@ require (
 require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dgryski/go-rendezvous v0.0.0-20200823014737-9f7001d12a5f // indirect
-	github.com/siokit/siokit/adapters/fiber v0.1.0
+	github.com/siokit/siokit/adapters/fiber v0.2.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.6 // indirect

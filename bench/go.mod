@@ -5,9 +5,9 @@ go 1.26
 require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gorilla/websocket v1.5.3
-	github.com/siokit/siokit/adapters/fiber v0.1.0
-	github.com/siokit/siokit/adapters/nethttp v0.1.0
-	github.com/siokit/siokit/core v0.1.0
+	github.com/siokit/siokit/adapters/fiber v0.2.0
+	github.com/siokit/siokit/adapters/nethttp v0.2.0
+	github.com/siokit/siokit/core v0.2.0
 )
 
 require (

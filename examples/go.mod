@@ -7,12 +7,12 @@ require (
 	github.com/go-chi/chi/v5 v5.5.0
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/labstack/echo/v4 v4.16.0
-	github.com/siokit/siokit/adapters/chi v0.1.0
-	github.com/siokit/siokit/adapters/echo v0.1.0
-	github.com/siokit/siokit/adapters/fiber v0.1.0
-	github.com/siokit/siokit/adapters/gin v0.1.0
-	github.com/siokit/siokit/adapters/nethttp v0.1.0
-	github.com/siokit/siokit/core v0.1.0
+	github.com/siokit/siokit/adapters/chi v0.2.0
+	github.com/siokit/siokit/adapters/echo v0.2.0
+	github.com/siokit/siokit/adapters/fiber v0.2.0
+	github.com/siokit/siokit/adapters/gin v0.2.0
+	github.com/siokit/siokit/adapters/nethttp v0.2.0
+	github.com/siokit/siokit/core v0.2.0
 )
 
 require (

@@ -4,8 +4,8 @@ go 1.26
 
 require (
 	github.com/gorilla/websocket v1.5.3
-	github.com/siokit/siokit/adapters/nethttp v0.1.0
-	github.com/siokit/siokit/core v0.1.0
+	github.com/siokit/siokit/adapters/nethttp v0.2.0
+	github.com/siokit/siokit/core v0.2.0
 )
 
 replace (

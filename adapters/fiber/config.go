@@ -17,7 +17,7 @@ const (
 	// client that trickles its request (slowloris) or opens a connection and
 	// sends nothing is closed after it. It does not apply to a long-poll's
 	// wait nor to an upgraded WebSocket.
-	DefaultReadTimeout = 15 * time.Second
+	DefaultReadTimeout = 10 * time.Second
 	// DefaultWriteTimeout bounds writing one response, from the handler's
 	// return; for a static file it bounds each chunk, so it ends a download
 	// only when the client stops reading.

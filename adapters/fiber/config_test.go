@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gorilla/websocket"
 
 	siofiber "github.com/siokit/siokit/adapters/fiber"
 	"github.com/siokit/siokit/core/app"
@@ -222,6 +223,48 @@ func TestConfigKeepsLongPolling(t *testing.T) {
 		_ = res.Body.Close()
 		if res.StatusCode != 200 || string(b) != "ok" {
 			t.Fatalf("pong %d: %d %q", i, res.StatusCode, b)
+		}
+	}
+	select {
+	case r := <-closed:
+		t.Fatalf("session closed: %s", r)
+	default:
+	}
+}
+
+// TestConfigKeepsWebSocket keeps a WebSocket session answering pings for
+// five times the server's read, write and idle timeouts: they end neither
+// the upgraded connection nor the session.
+func TestConfigKeepsWebSocket(t *testing.T) {
+	t.Parallel()
+	const timeout = 300 * time.Millisecond
+	srv := engineio.NewServer(&engineio.Options{PingInterval: timeout / 2, PingTimeout: 10 * timeout})
+	defer func() { _ = srv.Close() }()
+	closed := make(chan string, 1)
+	srv.OnConnection = func(s *engineio.Session) { s.OnClose(func(r string) { closed <- r }) }
+	a := fiber.New(siofiber.Config(fiber.Config{
+		DisableStartupMessage: true, ReadTimeout: timeout, WriteTimeout: timeout, IdleTimeout: timeout,
+	}))
+	a.Use(siofiber.Middleware(srv))
+	root, stop := listen(t, a)
+	defer stop()
+	ws, res, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(root, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	defer func() { _ = ws.Close() }()
+	pings := 0
+	for end := time.Now().Add(5 * timeout); time.Now().Before(end); {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("after %d pings: %v", pings, err)
+		}
+		if string(msg) == "2" {
+			pings++
+			if err := ws.WriteMessage(websocket.TextMessage, []byte("3")); err != nil {
+				t.Fatalf("pong %d: %v", pings, err)
+			}
 		}
 	}
 	select {

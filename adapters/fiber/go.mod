@@ -5,7 +5,7 @@ go 1.26
 require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gorilla/websocket v1.5.3
-	github.com/siokit/siokit/core v0.1.0
+	github.com/siokit/siokit/core v0.2.0
 	github.com/valyala/fasthttp v1.73.0
 	go.uber.org/goleak v1.3.0
 )

@@ -63,9 +63,9 @@ func main() {
 	}
 	// Close the chat first: every session ends and pending long-polls
 	// return. Then wait for Shutdown, which lets the requests in flight
-	// (downloads included) finish, up to 10 s: main must not return before.
+	// (downloads included) finish, up to 20 s: main must not return before.
 	_ = chat.Close()
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil {
 		log.Error("shutdown", "err", err)

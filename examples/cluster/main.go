@@ -79,13 +79,23 @@ func runServer(addr, redisAddr, key string) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Addr: addr, Handler: siohttp.Handler(srv), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{
+		Addr:              addr,
+		Handler:           siohttp.Handler(srv),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       40 * time.Second, // above the 25 s ping interval, the longest a long-poll waits
+		WriteTimeout:      40 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
+	shutdownDone := make(chan error, 1)
 	go func() {
 		<-stop
-		_ = srv.Close()
-		_ = hs.Close()
+		_ = srv.Close() // the engine first: sessions end, pending long-polls return
+		shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		shutdownDone <- hs.Shutdown(shutdown)
 	}()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -98,7 +108,7 @@ func runServer(addr, redisAddr, key string) error {
 	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	return <-shutdownDone // Serve returns as Shutdown starts: wait for it to end
 }
 
 // demo starts three servers and a client on each.

@@ -4,10 +4,13 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"log/slog"
 	"net/http"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
@@ -37,8 +40,31 @@ func main() {
 		s.OnMessage(func(data []byte, binary bool) { _ = s.Send(data, binary) })
 	}
 	slog.Info("engine.io echo server listening", "addr", *addr, "path", srv.Options().Path)
-	if err := http.ListenAndServe(*addr, siohttp.Handler(srv)); err != nil {
+	hs := &http.Server{
+		Addr:              *addr,
+		Handler:           siohttp.Handler(srv),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       40 * time.Second, // above the ping interval, the longest a long-poll waits
+		WriteTimeout:      40 * time.Second,
+		IdleTimeout:       60 * time.Second,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	served := make(chan error, 1)
+	go func() { served <- hs.ListenAndServe() }()
+	select {
+	case err := <-served:
 		slog.Error("server stopped", "err", err)
+		stop()
 		os.Exit(1)
+	case <-ctx.Done():
+	}
+	// The engine first: sessions end and pending long-polls return; then
+	// wait for Shutdown, which lets requests in flight finish.
+	_ = srv.Close()
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil {
+		slog.Error("shutdown", "err", err)
 	}
 }

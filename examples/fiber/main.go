@@ -98,9 +98,9 @@ func run(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slo
 	}
 	// Close the chat first: every session ends, pending long-polls return
 	// and WebSocket loops end, so Shutdown does not wait for them. Shutdown
-	// then waits for the requests in flight (downloads included), up to 10 s.
+	// then waits for the requests in flight (downloads included), up to 20 s.
 	closeErr := chat.Close()
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := a.ShutdownWithContext(shutdown); err != nil {
 		return errors.Join(closeErr, err)

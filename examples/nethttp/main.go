@@ -84,9 +84,9 @@ func run(ctx context.Context, ln net.Listener, static []app.StaticRule, log *slo
 	}
 	// Close the chat first: every session ends and pending long-polls
 	// return, so Shutdown does not wait for them. Shutdown then waits for
-	// the requests in flight (downloads included), up to 10 s.
+	// the requests in flight (downloads included), up to 20 s.
 	closeErr := chat.Close()
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err = hs.Shutdown(shutdown)
 	<-served // http.ErrServerClosed, as soon as Shutdown starts

@@ -58,7 +58,7 @@ func main() {
 	defer stop()
 	<-ctx.Done()
 	_ = sio.Close() // first: sessions end and pending long-polls return
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(shutdown); err != nil { // then HTTP, waiting for its requests
 		log.Print(err)

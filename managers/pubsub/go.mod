@@ -3,8 +3,8 @@ module github.com/siokit/siokit/managers/pubsub
 go 1.26
 
 require (
-	github.com/siokit/siokit/adapters/nethttp v0.1.0
-	github.com/siokit/siokit/core v0.1.0
+	github.com/siokit/siokit/adapters/nethttp v0.2.0
+	github.com/siokit/siokit/core v0.2.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 )
 

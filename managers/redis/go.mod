@@ -4,9 +4,9 @@ go 1.26
 
 require (
 	github.com/redis/go-redis/v9 v9.17.2
-	github.com/siokit/siokit/adapters/nethttp v0.1.0
-	github.com/siokit/siokit/core v0.1.0
-	github.com/siokit/siokit/managers/pubsub v0.1.0
+	github.com/siokit/siokit/adapters/nethttp v0.2.0
+	github.com/siokit/siokit/core v0.2.0
+	github.com/siokit/siokit/managers/pubsub v0.2.0
 )
 
 require (

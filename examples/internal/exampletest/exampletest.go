@@ -26,7 +26,7 @@ type RunFunc func(ctx context.Context, ln net.Listener, static []app.StaticRule,
 
 // Run starts run on a free port of 127.0.0.1 with the chat's static rules,
 // as seen from an examples/<name> directory, checks it end to end, and fails
-// t unless it shuts down cleanly within 15 seconds of ctx's cancellation
+// t unless it shuts down cleanly within 25 seconds of ctx's cancellation
 // while a long-poll is pending.
 func Run(t *testing.T, run RunFunc) {
 	t.Helper()
@@ -70,8 +70,8 @@ func Run(t *testing.T, run RunFunc) {
 		if err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the server did not shut down within 15 s")
+	case <-time.After(25 * time.Second):
+		t.Fatal("the server did not shut down within 25 s")
 	}
 	select {
 	case err := <-poll:
