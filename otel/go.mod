@@ -3,7 +3,7 @@ module github.com/siokit/siokit/otel
 go 1.26.0
 
 require (
-	github.com/siokit/siokit/core v0.1.0
+	github.com/siokit/siokit/core v0.2.0
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/sdk v1.47.0
 	go.opentelemetry.io/otel/trace v1.47.0
@@ -19,7 +19,7 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
-	github.com/siokit/siokit/adapters/nethttp v0.1.0
+	github.com/siokit/siokit/adapters/nethttp v0.2.0
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect

@@ -2,7 +2,7 @@ module github.com/siokit/siokit/metrics/prometheus
 
 go 1.26
 
-require github.com/siokit/siokit/core v0.1.0
+require github.com/siokit/siokit/core v0.2.0
 
 require github.com/gorilla/websocket v1.5.3 // indirect
 
@@ -15,7 +15,7 @@ require (
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.66.1 // indirect
 	github.com/prometheus/procfs v0.16.1 // indirect
-	github.com/siokit/siokit/adapters/nethttp v0.1.0
+	github.com/siokit/siokit/adapters/nethttp v0.2.0
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
 	golang.org/x/sys v0.35.0 // indirect
 	google.golang.org/protobuf v1.36.8 // indirect

@@ -3,7 +3,7 @@ module github.com/siokit/siokit/parsers/msgpack
 go 1.26
 
 require (
-	github.com/siokit/siokit/core v0.1.0
+	github.com/siokit/siokit/core v0.2.0
 	github.com/vmihailenco/msgpack/v5 v5.4.1
 )
 
@@ -11,7 +11,7 @@ require go.uber.org/goleak v1.3.0 // indirect
 
 require (
 	github.com/gorilla/websocket v1.5.3 // indirect
-	github.com/siokit/siokit/adapters/nethttp v0.1.0
+	github.com/siokit/siokit/adapters/nethttp v0.2.0
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 )
 
