@@ -65,7 +65,12 @@ func listenAndServe(addr string, h http.Handler) error {
 // string) and return values as the ack.
 func newBenchServer() *socketio.Server {
 	srv := socketio.NewServer(&socketio.Options{
-		Engine: engineio.Options{CORS: engineio.CORSOptions{AllowedOrigins: []string{"*"}}},
+		Engine: engineio.Options{
+			CORS: engineio.CORSOptions{AllowedOrigins: []string{"*"}},
+			// Every load client connects from the loopback address (the
+			// idle scenario opens 2,000): no per-address cap.
+			MaxConnectionsPerAddress: -1,
+		},
 	})
 	must(srv.On("echo", func(_ *socketio.Socket, ack socketio.AckFunc, args ...json.RawMessage) {
 		_ = ack(rawArgs(args)...)

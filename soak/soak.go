@@ -309,6 +309,9 @@ func (r *run) newServer() (*socketio.Server, error) {
 			WriteTimeout:   3 * time.Second,
 			MaxQueuedBytes: maxQueueBytes,
 			Logger:         log,
+			// Every virtual client connects from the loopback address
+			// (2,000 by default): no per-address cap.
+			MaxConnectionsPerAddress: -1,
 		},
 		Logger: log,
 		// The flooder's pongs wait behind its events: a rate window shorter

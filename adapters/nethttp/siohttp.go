@@ -44,6 +44,9 @@ func Middleware(h engineio.Handler, next http.Handler) http.Handler {
 func Serve(h engineio.Handler, w http.ResponseWriter, r *http.Request) {
 	q := &request{r: r, w: w} // the request and its response, in one allocation
 	h.ServeRequest(q, q)
+	if q.extended {
+		q.clearDeadlines()
+	}
 }
 
 // Unwrap returns the *http.Request behind a request handed to the engine by
@@ -65,8 +68,9 @@ var (
 )
 
 type request struct {
-	r *http.Request
-	w http.ResponseWriter
+	r        *http.Request
+	w        http.ResponseWriter
+	extended bool // ExtendDeadlines moved the connection's deadlines
 }
 
 func (q *request) Context() context.Context { return q.r.Context() }
@@ -91,11 +95,25 @@ func (q *request) TLS() bool { return q.r.TLS != nil }
 // waits and before a POST's packets are delivered. Without it a ReadTimeout
 // cancels the request's context once it expires (net/http's background
 // read fails), and a WriteTimeout fails the poll's response.
+//
+// The deadlines are cleared when the request ends (see clearDeadlines).
 func (q *request) ExtendDeadlines(t time.Time) error {
 	rc := http.NewResponseController(q.w)
 	errR := rc.SetReadDeadline(t)
 	errW := rc.SetWriteDeadline(t)
+	q.extended = true
 	return errors.Join(errR, errW)
+}
+
+// clearDeadlines removes the deadlines ExtendDeadlines set once the handler
+// is done, so that they cannot outlive the request on a keep-alive
+// connection: net/http sets its own again for the next request where the
+// server has ReadTimeout or WriteTimeout, and documents no reset of a
+// handler's deadline where it has none.
+func (q *request) clearDeadlines() {
+	rc := http.NewResponseController(q.w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 }
 
 func (q *request) Header(name string) string {

@@ -1,7 +1,9 @@
 package siohttp_test
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -115,4 +117,52 @@ func TestPollingSurvivesServerTimeouts(t *testing.T) {
 			return ts.URL
 		}, time.Minute)
 	})
+}
+
+// TestDeadlinesClearedAfterPoll: the deadlines a long-poll and a POST moved
+// (150 ms here) do not outlive their requests: on a server without
+// timeouts, a later request on the same keep-alive connection, sent after
+// those deadlines have passed, is answered.
+func TestDeadlinesClearedAfterPoll(t *testing.T) {
+	srv := engineio.NewServer(&engineio.Options{
+		PingInterval: 50 * time.Millisecond, PingTimeout: 50 * time.Millisecond, WriteTimeout: 50 * time.Millisecond,
+	})
+	t.Cleanup(func() { _ = srv.Close() })
+	ts := httptest.NewServer(siohttp.Handler(srv))
+	t.Cleanup(ts.Close)
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	roundTrip := func(method, query, body string) string {
+		t.Helper()
+		req, _ := http.NewRequest(method, ts.URL+"/engine.io/?"+query, strings.NewReader(body))
+		req.Header.Set("Content-Type", "text/plain")
+		if err := req.Write(conn); err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		res, err := http.ReadResponse(br, req)
+		if err != nil {
+			t.Fatalf("%s %s on the same connection: %v", method, query, err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return string(b)
+	}
+	open := roundTrip(http.MethodGet, "EIO=4&transport=polling", "")
+	sid := open[strings.Index(open, `"sid":"`)+7:]
+	sid = sid[:strings.IndexByte(sid, '"')]
+	q := "EIO=4&transport=polling&sid=" + sid
+	if got := roundTrip(http.MethodGet, q, ""); got != "2" { // waits for the ping
+		t.Fatalf("poll got %q, want a ping", got)
+	}
+	if got := roundTrip(http.MethodPost, q, "3"); got != "ok" {
+		t.Fatalf("pong: %q", got)
+	}
+	time.Sleep(400 * time.Millisecond) // past the deadlines the poll and the POST set
+	if got := roundTrip(http.MethodGet, "EIO=4&transport=polling", ""); !strings.HasPrefix(got, "0{") {
+		t.Fatalf("handshake after the deadline: %q", got)
+	}
 }

@@ -36,10 +36,12 @@ func readBody(r io.Reader, size, limit int64) ([]byte, error) {
 // read and write deadlines of the connection the request came on. The
 // engine calls it before a long-poll waits and after it has read a POST's
 // body, with a time that covers the longest wait and the response's write
-// (PingInterval plus PingTimeout from now), so that a server's ReadTimeout
-// or WriteTimeout shorter than the ping interval does not cut a long-poll.
-// siohttp implements it with http.ResponseController; an adapter whose
-// server applies its timeouts around the handler only (fasthttp) needs not.
+// (PingInterval, PingTimeout and WriteTimeout from now: 55 s by default),
+// so that a server's ReadTimeout or WriteTimeout shorter than the ping
+// interval does not cut a long-poll. The adapter restores the server's own
+// deadlines when the request ends. siohttp implements it with
+// http.ResponseController; an adapter whose server applies its timeouts
+// around the handler only (fasthttp) needs not.
 type DeadlineExtender interface {
 	Request
 	// ExtendDeadlines sets the connection's read and write deadlines to t.
@@ -52,7 +54,7 @@ type DeadlineExtender interface {
 func (c *Session) extendDeadlines(r Request) {
 	if d, ok := r.(DeadlineExtender); ok {
 		o := &c.srv.opts
-		_ = d.ExtendDeadlines(time.Now().Add(o.PingInterval + o.PingTimeout))
+		_ = d.ExtendDeadlines(time.Now().Add(o.PingInterval + o.PingTimeout + o.WriteTimeout))
 	}
 }
 

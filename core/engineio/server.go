@@ -173,7 +173,7 @@ func (s *Server) serve(w ResponseWriter, r Request) *RequestError {
 	}
 	if e := s.checkOrigin(r); e != nil {
 		if e.Message == originRefused {
-			s.warn(r, "origin", "engineio: origin refused; allow it in Options.CORS.AllowedOrigins",
+			s.warn(r, "origin", "engineio: origin refused; allow it in Options.CORS.AllowedOrigins (behind a TLS-terminating proxy, set Options.TrustProxy)",
 				"origin", r.Header("Origin"), "host", r.Header("Host"),
 				"allowed", s.opts.CORS.AllowedOrigins)
 		}
