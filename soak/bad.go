@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -56,6 +57,7 @@ var errSetup = errors.New("setup")
 type rawWS struct {
 	ws   *websocket.Conn
 	stop func() bool
+	wmu  sync.Mutex // the flooder writes while another goroutine answers pings
 }
 
 var wsDialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second}
@@ -102,7 +104,11 @@ func (r *run) dialRaw(ctx context.Context) (*rawWS, error) {
 	return c, nil
 }
 
-func (c *rawWS) send(s string) error { return c.ws.WriteMessage(websocket.TextMessage, []byte(s)) }
+func (c *rawWS) send(s string) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.ws.WriteMessage(websocket.TextMessage, []byte(s))
+}
 
 // read returns the next message; pings are answered when pong is set.
 func (c *rawWS) read(pong bool) ([]byte, error) {
