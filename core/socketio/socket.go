@@ -394,7 +394,8 @@ func (s *Socket) UpdateSession(fn func(m map[string]any)) {
 
 // Disconnect removes the socket from its namespace and tells the client;
 // with close, it closes the whole underlying connection, and with it the
-// client's other namespaces.
+// client's other namespaces. The client does not reconnect after it; to
+// end a connection so that the client reconnects, use [Socket.Drop].
 func (s *Socket) Disconnect(close bool) {
 	if close {
 		s.conn.closeWith(ReasonServerNamespaceDisconnect)
@@ -412,6 +413,14 @@ func (s *Socket) Disconnect(close bool) {
 	p := &parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}
 	_ = s.conn.es.SendPackets(encodeFrames(p), false)
 }
+
+// Drop ends the socket's underlying connection the way a network loss
+// would, with no DISCONNECT and no close of any kind the client could take
+// as final: the client's namespaces see reason "transport close" or
+// "transport error" and it reconnects (with a new connection), as after
+// Node's socket.conn.close(). Use it to move a client to another server or
+// to test reconnection; use [Socket.Disconnect] to end it for good.
+func (s *Socket) Drop() { s.conn.es.Drop() }
 
 // jobLinger is how long an idle socket's handler goroutine waits for the
 // next event before it ends, so busy sockets reuse it and idle ones hold none.
