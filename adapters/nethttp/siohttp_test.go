@@ -96,3 +96,18 @@ func TestUnwrap(t *testing.T) {
 		t.Errorf("Unwrap(r).UserAgent() = %q", got)
 	}
 }
+
+// TestWebSocket holds the WebSocket protocol to three independent clients
+// (gorilla, npm ws, python websocket-client), over plain TCP.
+func TestWebSocket(t *testing.T) {
+	eiotest.RunWebSocket(t, mount)
+}
+
+// TestWebSocketTLS is TestWebSocket over TLS (httptest's TLS server).
+func TestWebSocketTLS(t *testing.T) {
+	eiotest.RunWebSocket(t, func(t testing.TB, h engineio.Handler) string {
+		ts := httptest.NewTLSServer(siohttp.Handler(h))
+		t.Cleanup(ts.Close)
+		return ts.URL
+	})
+}

@@ -154,6 +154,11 @@ func (s *Socket) Emit(event string, args ...any) error {
 	return s.emit(event, args, false)
 }
 
+// Compress(false) returns an operator whose emits reach this socket only,
+// uncompressed where the engine would compress them (see
+// [BroadcastOperator.Compress]): s.Compress(false).Emit("img", data).
+func (s *Socket) Compress(on bool) *BroadcastOperator { return s.nsp.To(s.id).Compress(on) }
+
 // Send emits a "message" event.
 func (s *Socket) Send(args ...any) error { return s.Emit("message", args...) }
 
