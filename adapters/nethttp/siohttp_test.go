@@ -6,6 +6,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/eiotest"
@@ -110,4 +113,35 @@ func TestWebSocketTLS(t *testing.T) {
 		t.Cleanup(ts.Close)
 		return ts.URL
 	})
+}
+
+// TestWebSocketOutlivesServerTimeouts: an http.Server's ReadTimeout and
+// WriteTimeout end requests, not the WebSockets taken over from them.
+func TestWebSocketOutlivesServerTimeouts(t *testing.T) {
+	srv := engineio.NewServer(nil)
+	srv.OnConnection = func(s *engineio.Session) {
+		s.OnMessage(func(data []byte, binary bool) { _ = s.Send(data, binary) })
+	}
+	ts := httptest.NewUnstartedServer(siohttp.Handler(srv))
+	ts.Config.ReadTimeout = 100 * time.Millisecond
+	ts.Config.WriteTimeout = 100 * time.Millisecond
+	ts.Start()
+	defer ts.Close()
+	defer func() { _ = srv.Close() }()
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := c.ReadMessage(); err != nil { // the open packet
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // past both timeouts
+	if err := c.WriteMessage(websocket.TextMessage, []byte("4still")); err != nil {
+		t.Fatal(err)
+	}
+	if _, data, err := c.ReadMessage(); err != nil || string(data) != "4still" {
+		t.Fatalf("after the server's timeouts: %q, %v", data, err)
+	}
 }
