@@ -305,6 +305,15 @@ func newHijacked(c net.Conn) *hijacked {
 
 func (h *hijacked) Read(p []byte) (int, error) { return h.r.Read(p) }
 
+// CloseWrite shuts the sending side of the network connection, where it
+// has one (TCP, TLS).
+func (h *hijacked) CloseWrite() error {
+	if cw, ok := h.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // Close closes the network connection; a blocked read or write returns.
 func (h *hijacked) Close() error {
 	if err := h.Conn.Close(); err != nil && !errors.Is(err, net.ErrClosed) {

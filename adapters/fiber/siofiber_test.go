@@ -1,10 +1,12 @@
 package siofiber_test
 
 import (
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -224,4 +226,33 @@ func TestPollingSurvivesServerTimeouts(t *testing.T) {
 			}, time.Minute)
 		})
 	}
+}
+
+// TestWebSocket holds the WebSocket protocol to three independent clients
+// (gorilla, npm ws, python websocket-client), over plain TCP.
+func TestWebSocket(t *testing.T) { eiotest.RunWebSocket(t, serve(mountMiddleware)) }
+
+// TestWebSocketTLS is TestWebSocket over a TLS listener.
+func TestWebSocketTLS(t *testing.T) {
+	eiotest.RunWebSocket(t, func(t testing.TB, h engineio.Handler) string {
+		// httptest's loopback certificate, taken from a server made for it.
+		ts := httptest.NewTLSServer(http.NotFoundHandler())
+		cfg := ts.TLS.Clone()
+		ts.Close()
+		a := mountMiddleware(h)
+		a.Server().MaxIdleWorkerDuration = 20 * time.Millisecond
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- a.Listener(tls.NewListener(ln, cfg)) }()
+		t.Cleanup(func() {
+			if err := a.ShutdownWithTimeout(5 * time.Second); err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+			<-done
+		})
+		return "https://" + ln.Addr().String()
+	})
 }

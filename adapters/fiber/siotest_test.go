@@ -19,3 +19,8 @@ func TestSocketIOClient(t *testing.T) { siotest.RunClient(t, serve(mountRoute)) 
 // Node.js with the repository's node_modules and Debian's python3-socketio,
 // which `make test` installs.
 func TestSocketIOInterop(t *testing.T) { siotest.RunInterop(t, serve(mountMiddleware)) }
+
+// TestSocketIOCloses checks that the official socket.io-client and
+// python-socketio live through the server's closes through siofiber: a close
+// during the upgrade, a server restart.
+func TestSocketIOCloses(t *testing.T) { siotest.RunCloses(t, serve(mountMiddleware)) }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	siohttp "github.com/siokit/siokit/adapters/nethttp"
 	"github.com/siokit/siokit/core/eiotest"
 	"github.com/siokit/siokit/core/engineio"
@@ -164,5 +166,51 @@ func TestDeadlinesClearedAfterPoll(t *testing.T) {
 	time.Sleep(400 * time.Millisecond) // past the deadlines the poll and the POST set
 	if got := roundTrip(http.MethodGet, "EIO=4&transport=polling", ""); !strings.HasPrefix(got, "0{") {
 		t.Fatalf("handshake after the deadline: %q", got)
+	}
+}
+
+// TestWebSocket holds the WebSocket protocol to three independent clients
+// (gorilla, npm ws, python websocket-client), over plain TCP.
+func TestWebSocket(t *testing.T) {
+	eiotest.RunWebSocket(t, mount)
+}
+
+// TestWebSocketTLS is TestWebSocket over TLS (httptest's TLS server).
+func TestWebSocketTLS(t *testing.T) {
+	eiotest.RunWebSocket(t, func(t testing.TB, h engineio.Handler) string {
+		ts := httptest.NewTLSServer(siohttp.Handler(h))
+		t.Cleanup(ts.Close)
+		return ts.URL
+	})
+}
+
+// TestWebSocketOutlivesServerTimeouts: an http.Server's ReadTimeout and
+// WriteTimeout end requests, not the WebSockets taken over from them.
+func TestWebSocketOutlivesServerTimeouts(t *testing.T) {
+	srv := engineio.NewServer(nil)
+	srv.OnConnection = func(s *engineio.Session) {
+		s.OnMessage(func(data []byte, binary bool) { _ = s.Send(data, binary) })
+	}
+	ts := httptest.NewUnstartedServer(siohttp.Handler(srv))
+	ts.Config.ReadTimeout = 100 * time.Millisecond
+	ts.Config.WriteTimeout = 100 * time.Millisecond
+	ts.Start()
+	defer ts.Close()
+	defer func() { _ = srv.Close() }()
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := c.ReadMessage(); err != nil { // the open packet
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // past both timeouts
+	if err := c.WriteMessage(websocket.TextMessage, []byte("4still")); err != nil {
+		t.Fatal(err)
+	}
+	if _, data, err := c.ReadMessage(); err != nil || string(data) != "4still" {
+		t.Fatalf("after the server's timeouts: %q, %v", data, err)
 	}
 }

@@ -13,3 +13,10 @@ import (
 func TestSocketIOInterop(t *testing.T) {
 	siotest.RunInterop(t, mount)
 }
+
+// TestSocketIOCloses checks that the official socket.io-client and
+// python-socketio live through the server's closes through siohttp: a close
+// during the upgrade, a server restart.
+func TestSocketIOCloses(t *testing.T) {
+	siotest.RunCloses(t, mount)
+}

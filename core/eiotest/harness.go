@@ -2,6 +2,7 @@ package eiotest
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -97,6 +98,11 @@ func startWith(t *testing.T, mount Mount, opts engineio.Options, hk hooks) *harn
 	h.tr = &http.Transport{MaxIdleConnsPerHost: 64}
 	h.client = &http.Client{Transport: h.tr, Timeout: waitTimeout}
 	h.dialer = websocket.Dialer{HandshakeTimeout: waitTimeout}
+	if strings.HasPrefix(h.base, "https:") {
+		// A loopback test server with its own certificate.
+		h.tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // G402: the kit's own loopback test server
+		h.dialer.TLSClientConfig = h.tr.TLSClientConfig
+	}
 	t.Cleanup(func() {
 		h.mu.Lock()
 		for _, c := range h.conns {

@@ -41,6 +41,8 @@ var scenarios = []scenario{
 	{"CORSScheme", testCORSScheme},
 	{"PerAddressCap", testPerAddressCap},
 	{"Shutdown", testShutdown},
+	{"CloseDuringUpgrade", testCloseDuringUpgrade},
+	{"Drop", testDrop},
 }
 
 func testPollingHandshake(t *testing.T, mount Mount) {
@@ -750,4 +752,90 @@ func testServerClose(t *testing.T, mount Mount) {
 		t.Errorf("Count() = %d after Close", h.srv.Count())
 	}
 	expectError(t, h.do("GET", "EIO=4&transport=polling", nil, nil), 403, 4, "")
+}
+
+// testCloseDuringUpgrade: a session closed by the server once the probe is
+// answered (the client has paused polling) still completes the upgrade,
+// flushes what was queued before the close on the new transport, then
+// closes it with a close frame (1000), as Node does; closed before the
+// probe is answered, the probe's WebSocket just closes.
+func testCloseDuringUpgrade(t *testing.T, mount Mount) {
+	h := start(t, mount, engineio.Options{})
+	for _, tell := range []bool{true, false} {
+		sid := h.open()
+		s := h.srv.Session(sid)
+		pending := make(chan []string, 1)
+		go func() {
+			ps, err := h.pollErr(sid)
+			if err != nil {
+				t.Error(err)
+			}
+			pending <- ps
+		}()
+		c := h.dial("EIO=4&transport=websocket&sid=" + sid)
+		writeText(t, c, "2probe")
+		expectWS(t, c, "3probe")
+		if ps := <-pending; !slices.Equal(ps, []string{"6"}) {
+			t.Fatalf("pending poll got %q during the upgrade, want [6]", ps)
+		}
+		_ = s.Send([]byte("last"), false)
+		if tell {
+			_ = s.Close()
+		} else {
+			s.Drop()
+		}
+		h.expectReason(sid, engineio.ReasonForcedClose)
+		writeText(t, c, "5")
+		if tell {
+			expectWS(t, c, "4last")
+		}
+		if _, data, err := readWS(c); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+			t.Errorf("close=%v: got %q, %v; want a close frame 1000 after the upgrade", tell, data, err)
+		}
+	}
+
+	// Closed before the probe is answered: the WebSocket closes.
+	sid := h.open()
+	c := h.dial("EIO=4&transport=websocket&sid=" + sid)
+	_ = h.srv.Session(sid).Close()
+	h.expectReason(sid, engineio.ReasonForcedClose)
+	writeText(t, c, "2probe")
+	if _, data, err := readWS(c); err == nil {
+		t.Errorf("the probe of a closed session got %q", data)
+	}
+}
+
+// testDrop: Session.Drop ends a connection as a network loss would: over
+// WebSocket the connection is cut with no close frame and no close packet;
+// over polling the pending poll gets a noop, not the close packet, and the
+// next poll "Session ID unknown". Clients reconnect after either.
+func testDrop(t *testing.T, mount Mount) {
+	h := start(t, mount, engineio.Options{})
+	c, o := h.wsOpen()
+	writeText(t, c, "4hi") // the session has started once the echo comes
+	expectWS(t, c, "4hi")
+	h.srv.Session(o.SID).Drop()
+	h.expectReason(o.SID, engineio.ReasonForcedClose)
+	err := waitWSClosed(t, c)
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure { // 1006: no close frame
+		t.Errorf("dropped WebSocket got close frame %d, want none", ce.Code)
+	}
+
+	sid := h.open()
+	pending := make(chan []string, 1)
+	go func() {
+		ps, err := h.pollErr(sid)
+		if err != nil {
+			t.Error(err)
+		}
+		pending <- ps
+	}()
+	time.Sleep(50 * time.Millisecond) // let the poll arrive first
+	h.srv.Session(sid).Drop()
+	if got := <-pending; slices.Contains(got, "1") {
+		t.Errorf("pending poll got %q, want no close packet", got)
+	}
+	h.expectReason(sid, engineio.ReasonForcedClose)
+	expectError(t, h.do(http.MethodGet, sidQuery(sid), nil, nil), 400, 1, "")
 }

@@ -156,6 +156,17 @@ func (c *wsConn) sendClose(code int) {
 		_ = c.raw.SetWriteDeadline(by)
 	}
 	_, _ = c.raw.Write(wsframe.AppendClose(b[:0], code, ""))
+	c.closeWriteLocked()
+}
+
+// closeWriteLocked ends the sending side after the close frame: the peer
+// reads the frame, then the end of the stream, even if it never answers.
+// The reader is given closeWait to see the peer's close frame or end.
+// Caller holds c.mu.
+func (c *wsConn) closeWriteLocked() {
+	if cw, ok := c.raw.(interface{ CloseWrite() error }); ok {
+		_ = cw.CloseWrite()
+	}
 	_ = c.raw.SetReadDeadline(time.Now().Add(closeWait))
 }
 
@@ -217,7 +228,9 @@ func (c *wsConn) write(batch []Packet) (stop bool, err error) {
 		}
 		if stop {
 			c.closeSent = true
-			_ = c.raw.SetReadDeadline(time.Now().Add(closeWait))
+			if err == nil {
+				c.closeWriteLocked()
+			}
 		}
 	}
 	c.mu.Unlock()

@@ -3,6 +3,7 @@ package engineio
 import (
 	"bytes"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -304,5 +305,138 @@ func BenchmarkWriteFrames(b *testing.B) {
 		if _, err := c.write(batch); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// captureConn records what is written on it.
+type captureConn struct {
+	net.Conn
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (c *captureConn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	c.buf = append(c.buf, b...)
+	c.mu.Unlock()
+	return len(b), nil
+}
+func (*captureConn) SetWriteDeadline(time.Time) error { return nil }
+func (*captureConn) SetReadDeadline(time.Time) error  { return nil }
+
+// TestDeflateWrites: with permessage-deflate, messages at or over the
+// threshold go out compressed (RSV1) unless marked NoCompress, and the
+// client inflates them back.
+func TestDeflateWrites(t *testing.T) {
+	server, _ := wsPair(t)
+	cc := &captureConn{Conn: server}
+	set := testSettings(time.Minute)
+	set.deflate, set.minZip = true, 100
+	c := newWSConn(cc, nil, set)
+	big := strings.Repeat("abc", 1000)
+	batch := []Packet{
+		{Type: PacketMessage, Data: []byte(big)},
+		{Type: PacketMessage, Data: []byte(big), NoCompress: true},
+		{Type: PacketMessage, Data: []byte("short")},
+		{Type: PacketMessage, Data: []byte(big), Binary: true},
+	}
+	if _, err := c.write(batch); err != nil {
+		t.Fatal(err)
+	}
+	b := cc.buf
+	wantRsv1 := []bool{true, false, false, true}
+	wantData := []string{"4" + big, "4" + big, "4short", big}
+	for i := range batch {
+		h, n, err := wsframe.ParseHeader(b)
+		if err != nil || n == 0 {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		payload := b[n : n+int(h.Length)]
+		b = b[n+int(h.Length):]
+		if h.Rsv1 != wantRsv1[i] {
+			t.Fatalf("frame %d: compressed %v, want %v", i, h.Rsv1, wantRsv1[i])
+		}
+		if h.Rsv1 {
+			if len(payload) > len(big)/4 {
+				t.Errorf("frame %d: %d bytes compressed", i, len(payload))
+			}
+			var err error
+			if payload, err = wsframe.Inflate(payload, 1<<20); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if string(payload) != wantData[i] {
+			t.Fatalf("frame %d carries %.10q (%d bytes)", i, payload, len(payload))
+		}
+	}
+}
+
+// clientFrame returns a masked client frame.
+func clientFrame(op byte, rsv1 bool, payload []byte) []byte {
+	b := wsframe.AppendHeader(nil, op, rsv1, len(payload))
+	b[1] |= 0x80
+	key := [4]byte{9, 8, 7, 6}
+	b = append(b, key[:]...)
+	start := len(b)
+	b = append(b, payload...)
+	wsframe.Mask(key, 0, b[start:])
+	return b
+}
+
+// TestReadCloses: the reader answers a peer's violation with the close
+// frame of its code: a bomb (a small compressed frame inflating past the
+// limit) with 1009, a ping flood over the cap with 1008, invalid UTF-8
+// with 1007, a protocol error with 1002.
+func TestReadCloses(t *testing.T) {
+	bomb := wsframe.AppendDeflate(nil, make([]byte, 2<<20))
+	pings := bytes.Repeat(clientFrame(wsframe.OpPing, false, nil), 40)
+	tests := []struct {
+		name string
+		in   []byte
+		code int
+	}{
+		{"bomb", clientFrame(wsframe.OpBinary, true, bomb), wsframe.CloseTooBig},
+		{"ping flood", pings, wsframe.ClosePolicy},
+		{"invalid UTF-8", clientFrame(wsframe.OpText, false, []byte("4\xff")), wsframe.CloseInvalidData},
+		{"unmasked", []byte{0x81, 0x01, '4'}, wsframe.CloseProtocolError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if len(bomb) > 4<<10 {
+				t.Fatalf("bomb of %d bytes", len(bomb))
+			}
+			srv, cli := net.Pipe()
+			defer cli.Close()
+			set := testSettings(time.Minute)
+			set.deflate, set.ctlLimit = true, 10
+			c := newWSConn(srv, nil, set)
+			go func() { _, _ = cli.Write(tt.in) }()
+			got := make(chan []byte, 1)
+			go func() { // everything the server writes, until it closes
+				b, _ := io.ReadAll(cli)
+				got <- b
+			}()
+			_, err := c.readPacket()
+			if wsframe.CloseCode(err) != tt.code {
+				t.Fatalf("read error %v, want close code %d", err, tt.code)
+			}
+			c.Close()
+			b := <-got
+			// Pongs, then the close frame.
+			for {
+				h, n, err := wsframe.ParseHeader(b)
+				if err != nil || n == 0 {
+					t.Fatalf("no close frame in what the server wrote (%v)", err)
+				}
+				if h.Op == wsframe.OpClose {
+					if h.Length < 2 || int(b[n])<<8|int(b[n+1]) != tt.code {
+						t.Fatalf("close frame % x, want code %d", b, tt.code)
+					}
+					break
+				}
+				b = b[n+int(h.Length):]
+			}
+			c.Close()
+		})
 	}
 }

@@ -204,11 +204,26 @@ func (c *Session) takeQueueLocked() []Packet {
 	return q
 }
 
-// Close closes the session from the server side: the client is sent a close
-// packet and the close callback runs with reason "forced close".
+// Close closes the session from the server side, as a close the client
+// takes as intended: what was queued goes out first, then, over WebSocket,
+// a close frame (1000, with no Engine.IO close packet, as Node sends it),
+// over long-polling the close packet. The close callback runs with reason
+// "forced close". See [Session.Drop] for a close the client takes as a
+// network loss.
 func (c *Session) Close() error {
 	c.close(ReasonForcedClose, true)
 	return nil
+}
+
+// Drop ends the session the way a network loss would: the WebSocket is cut
+// with no close frame, and a polling client gets no close packet (a pending
+// poll is answered with a noop, the next one with "Session ID unknown").
+// Clients reconnect, with a new session; socket.io-client and
+// python-socketio both do. The close callback runs with reason "forced
+// close", as after Node's socket.conn.close(). Use [Session.Close] for a
+// close the client takes as final.
+func (c *Session) Drop() {
+	c.close(ReasonForcedClose, false)
 }
 
 // close ends the session once. tell sends the client a close packet first.

@@ -80,6 +80,7 @@ var iopCommonChecks = []string{
 	"disconnect/server",
 	"disconnect/server-close",
 	"reconnect/transport-lost",
+	"reconnect/dropped",
 }
 
 // The checks only the JavaScript client makes: its reconnection after the
@@ -358,6 +359,7 @@ func iopSetupMain(t *testing.T, env *iopEnv) {
 		}
 	}))
 	iopMust(t, root.On("cutMe", func() { env.proxy.cut() }))
+	iopMust(t, root.On("dropSelf", func(s *socketio.Socket) { s.Drop() }))
 }
 
 // iopSetupRecovery registers the handlers of the server with connection

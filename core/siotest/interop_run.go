@@ -99,7 +99,7 @@ func iopRunProcess(t *testing.T, env []string, name string, args ...string) []io
 type iopProxy struct {
 	url    string
 	ln     net.Listener
-	target string
+	target string // host:port; guarded by mu
 
 	mu        sync.Mutex
 	conns     map[net.Conn]struct{}
@@ -135,13 +135,13 @@ func (p *iopProxy) accept() {
 			return
 		}
 		p.mu.Lock()
-		down := time.Now().Before(p.downUntil)
+		down, target := time.Now().Before(p.downUntil), p.target
 		p.mu.Unlock()
 		if down {
 			iopReset(c)
 			continue
 		}
-		up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+		up, err := net.DialTimeout("tcp", target, 5*time.Second)
 		if err != nil {
 			_ = c.Close()
 			continue
@@ -190,6 +190,17 @@ func (p *iopProxy) cut() {
 	for c := range p.conns {
 		iopReset(c)
 	}
+}
+
+// retarget sends the connections made from now on to the server at base.
+func (p *iopProxy) retarget(t *testing.T, base string) {
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.target = u.Host
+	p.mu.Unlock()
 }
 
 // iopReset closes c with a TCP reset, as a failing network gives.

@@ -51,6 +51,16 @@ func (b *BroadcastOperator) Volatile() *BroadcastOperator {
 	return c
 }
 
+// Compress(false) sends the packets uncompressed where the engine would
+// compress them (engineio.Options.PerMessageDeflate; messages under its
+// threshold never are): for data that does not compress, such as images.
+// Compression is on by default, as Node's compress flag.
+func (b *BroadcastOperator) Compress(on bool) *BroadcastOperator {
+	c := b.clone()
+	c.opts.NoCompress = !on
+	return c
+}
+
 // Local keeps the operation on this process.
 func (b *BroadcastOperator) Local() *BroadcastOperator {
 	c := b.clone()

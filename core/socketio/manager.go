@@ -22,6 +22,9 @@ type BroadcastOptions struct {
 	Volatile bool
 	// Local keeps the operation on this process.
 	Local bool
+	// NoCompress sends the packets uncompressed even where the engine
+	// compresses WebSocket messages (engineio.Options.PerMessageDeflate).
+	NoCompress bool
 	// AckTimeout is how long the emitter of a broadcast with acks waits for
 	// them (zero: no bound but its context), so that a pub/sub manager
 	// knows when to forget the request.
@@ -249,6 +252,7 @@ func (m *inMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 		p = m.recovery.record(p, opts)
 	}
 	frames := m.nsp.server.frames(p)
+	noCompress(frames, opts)
 	// A recipient that cannot take the packet is disconnected or closing;
 	// it misses this broadcast as it would any later one.
 	n := 0
@@ -259,6 +263,7 @@ func (m *inMemoryManager) Broadcast(p *parser.Packet, opts *BroadcastOptions) {
 // BroadcastWithAck implements [Manager].
 func (m *inMemoryManager) BroadcastWithAck(p *parser.Packet, opts *BroadcastOptions, onCount func(int), onAck func(*Response)) {
 	frames := m.nsp.server.frames(p)
+	noCompress(frames, opts)
 	n := 0
 	m.each(opts, func(s *Socket) {
 		if s.expectAck(p.ID, onAck) {
@@ -326,6 +331,15 @@ func (m *inMemoryManager) Close() error {
 
 // encodeFrames encodes a packet into the Engine.IO messages that carry it:
 // the text header, then one binary message per attachment.
+// noCompress marks frames to be sent uncompressed if opts says so.
+func noCompress(frames []engineio.Packet, opts *BroadcastOptions) {
+	if opts.NoCompress {
+		for i := range frames {
+			frames[i].NoCompress = true
+		}
+	}
+}
+
 func encodeFrames(p *parser.Packet) []engineio.Packet {
 	frames := make([]engineio.Packet, 1+len(p.Attachments))
 	// One byte of room for the Engine.IO packet type (engineio.MessageFrame).

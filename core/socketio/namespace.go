@@ -264,6 +264,10 @@ func (n *Namespace) Volatile() *BroadcastOperator { return n.operator().Volatile
 // Local keeps the operation that follows on this process.
 func (n *Namespace) Local() *BroadcastOperator { return n.operator().Local() }
 
+// Compress(false) sends the packets of the emit that follows uncompressed
+// (see [BroadcastOperator.Compress]).
+func (n *Namespace) Compress(on bool) *BroadcastOperator { return n.operator().Compress(on) }
+
 // Timeout sets how long EmitWithAck waits for acknowledgements.
 func (n *Namespace) Timeout(d time.Duration) *BroadcastOperator { return n.operator().Timeout(d) }
 

@@ -159,6 +159,11 @@ func (s *Socket) Emit(event string, args ...any) error {
 	return s.emit(event, args, false)
 }
 
+// Compress(false) returns an operator whose emits reach this socket only,
+// uncompressed where the engine would compress them (see
+// [BroadcastOperator.Compress]): s.Compress(false).Emit("img", data).
+func (s *Socket) Compress(on bool) *BroadcastOperator { return s.nsp.To(s.id).Compress(on) }
+
 // Send emits a "message" event.
 func (s *Socket) Send(args ...any) error { return s.Emit("message", args...) }
 
@@ -420,7 +425,8 @@ func (s *Socket) UpdateSession(fn func(m map[string]any)) {
 
 // Disconnect removes the socket from its namespace and tells the client;
 // with close, it closes the whole underlying connection, and with it the
-// client's other namespaces.
+// client's other namespaces. The client does not reconnect after it; to
+// end a connection so that the client reconnects, use [Socket.Drop].
 func (s *Socket) Disconnect(close bool) {
 	if close {
 		s.conn.closeWith(ReasonServerNamespaceDisconnect)
@@ -438,6 +444,14 @@ func (s *Socket) Disconnect(close bool) {
 	p := &parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}
 	_ = s.conn.es.SendPackets(s.nsp.server.frames(p), false)
 }
+
+// Drop ends the socket's underlying connection the way a network loss
+// would, with no DISCONNECT and no close of any kind the client could take
+// as final: the client's namespaces see reason "transport close" or
+// "transport error" and it reconnects (with a new connection), as after
+// Node's socket.conn.close(). Use it to move a client to another server or
+// to test reconnection; use [Socket.Disconnect] to end it for good.
+func (s *Socket) Drop() { s.conn.es.Drop() }
 
 // jobLinger is how long an idle socket's handler goroutine waits for the
 // next event before it ends, so busy sockets reuse it and idle ones hold none.

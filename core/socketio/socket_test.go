@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/siokit/siokit/core/parser"
 )
 
 func pendingAcks(s *Socket) int {
@@ -184,6 +186,25 @@ func TestRecoverable(t *testing.T) {
 	} {
 		if got := recoverable(reason); got != want {
 			t.Errorf("recoverable(%q) = %v, want %v", reason, got, want)
+		}
+	}
+}
+
+// TestCompressFlag: Compress(false) on an operator reaches the engine
+// packets of the emit, binary attachments included.
+func TestCompressFlag(t *testing.T) {
+	srv := newTestServer(t)
+	if !srv.Of("/").Compress(false).Options().NoCompress || srv.Of("/").Compress(false).Compress(true).Options().NoCompress {
+		t.Fatal("Compress does not set the operator's flag")
+	}
+	p := &parser.Packet{Type: parser.BinaryEvent, Data: []byte(`["a",{"_placeholder":true,"num":0}]`), Attachments: [][]byte{{1}}}
+	for _, off := range []bool{false, true} {
+		frames := encodeFrames(p)
+		noCompress(frames, &BroadcastOptions{NoCompress: off})
+		for i, f := range frames {
+			if f.NoCompress != off {
+				t.Errorf("NoCompress=%v: frame %d has %v", off, i, f.NoCompress)
+			}
 		}
 	}
 }

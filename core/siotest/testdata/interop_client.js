@@ -385,6 +385,19 @@ async function main() {
     assert(after.eio !== before.eio && after.sid === r.id, `not a new connection: ${canon([before, after])}`);
   });
 
+  await check("reconnect/dropped", async () => {
+    const r = open(base, "/", RECONNECT);
+    await connected(r);
+    const [before] = await ack(r, "whoami");
+    const p = once(r, "disconnect");
+    r.emit("dropSelf");
+    const [reason] = await p;
+    assert(reason === "transport close" || reason === "transport error", `disconnect reason ${reason}`);
+    await once(r, "connect");
+    const [after] = await ack(r, "whoami");
+    assert(after.eio !== before.eio && after.sid === r.id && r.id !== before.sid, `not a new connection: ${canon([before, after])}`);
+  });
+
   let rs, rid;
   const ticks = [];
   await check("recovery/recovered", async () => {

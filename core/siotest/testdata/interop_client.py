@@ -339,6 +339,18 @@ def main():
             raise Fail("not a new connection: " + canon([before, after]))
     check("reconnect/transport-lost", transport_lost)
 
+    def dropped():
+        r = Peer(reconnect=True)
+        r.connect()
+        (before,) = r.ack("whoami")
+        r.emit("dropSelf")
+        r.wait("disconnect")
+        r.wait("connect", n=2)
+        (after,) = r.ack("whoami")
+        if after["eio"] == before["eio"] or after["sid"] == before["sid"]:
+            raise Fail("not a new connection: " + canon([before, after]))
+    check("reconnect/dropped", dropped)
+
 
 def finish(code):
     for c in clients:
