@@ -194,7 +194,7 @@ func TestRecoverable(t *testing.T) {
 // packets of the emit, binary attachments included.
 func TestCompressFlag(t *testing.T) {
 	srv := newTestServer(t)
-	if !srv.Of("/").Compress(false).Options().NoCompress || srv.Of("/").Compress(false).Compress(true).Options().NoCompress {
+	if !srv.Of("/").Compress(false).opts.NoCompress || srv.Of("/").Compress(false).Compress(true).opts.NoCompress {
 		t.Fatal("Compress does not set the operator's flag")
 	}
 	p := &parser.Packet{Type: parser.BinaryEvent, Data: []byte(`["a",{"_placeholder":true,"num":0}]`), Attachments: [][]byte{{1}}}
