@@ -471,3 +471,45 @@ func slowDownload(url string, want int64, fast <-chan struct{}) error {
 		}
 	}
 }
+
+// TestBattery50_IdleKeepAlive: connections that made one request and then
+// sit idle on keep-alive are closed after the examples' idle timeout (60 s)
+// and not long before it, on net/http, gin and Fiber as shipped.
+func TestBattery50_IdleKeepAlive(t *testing.T) {
+	const (
+		conns   = 50
+		idle    = 60 * time.Second // the examples' IdleTimeout, siofiber.DefaultIdleTimeout
+		slack   = 5 * time.Second
+		earlier = idle / 2
+	)
+	for _, name := range []string{"nethttp", "gin", "fiber"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := startExample(t, name, staticDir(t, 0))
+			cs := dialAll(t, s.addr, conns, func(int) []byte { return []byte("GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n") })
+			for i, c := range cs {
+				_ = c.SetReadDeadline(time.Now().Add(wait))
+				res, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil || res.StatusCode != http.StatusOK || res.Close {
+					t.Fatalf("connection %d: %v %v (want 200, kept alive)", i, res, err)
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				_ = res.Body.Close()
+				_ = c.SetReadDeadline(time.Time{})
+			}
+			start := time.Now()
+			if closed := waitClosed(cs, start.Add(earlier)); closed > 0 {
+				t.Errorf("%d of %d idle connections closed within %v, before the idle timeout", closed, conns, earlier)
+			}
+			closed := waitClosed(cs, start.Add(idle+slack))
+			if closed < conns {
+				t.Errorf("%d of %d idle connections closed within %v", closed, conns, idle+slack)
+			}
+			t.Logf("%s: %d idle connections closed after %v", name, closed, time.Since(start).Round(time.Second))
+			for _, c := range cs {
+				_ = c.Close()
+			}
+			s.terminate(t, wait)
+		})
+	}
+}
