@@ -554,13 +554,9 @@ func (d *decoder) step() error {
 		}
 		return d.setItems(dt, vals)
 	case opPut:
-		line, err := d.readLine()
+		i, err := d.memoIndexLine()
 		if err != nil {
 			return err
-		}
-		i, err := strconv.ParseUint(line, 10, 64)
-		if err != nil {
-			return d.fail(ErrMalformed, "memo index %q", line)
 		}
 		return d.put(i)
 	case opBinPut, opLongBinPut:
@@ -572,13 +568,9 @@ func (d *decoder) step() error {
 	case opMemoize:
 		return d.put(uint64(len(d.memo)))
 	case opGet:
-		line, err := d.readLine()
+		i, err := d.memoIndexLine()
 		if err != nil {
 			return err
-		}
-		i, err := strconv.ParseUint(line, 10, 64)
-		if err != nil {
-			return d.fail(ErrMalformed, "memo index %q", line)
 		}
 		return d.get(i)
 	case opBinGet, opLongBinGet:
@@ -921,4 +913,17 @@ func typeName(v any) string {
 		return "tuple"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// memoIndexLine reads the decimal memo index of a text-protocol PUT or GET.
+func (d *decoder) memoIndexLine() (uint64, error) {
+	line, err := d.readLine()
+	if err != nil {
+		return 0, err
+	}
+	i, err := strconv.ParseUint(line, 10, 64)
+	if err != nil {
+		return 0, d.fail(ErrMalformed, "memo index %q", line)
+	}
+	return i, nil
 }
