@@ -25,8 +25,11 @@ func HoldPolling(t *testing.T, serve func(h engineio.Handler) (baseURL string), 
 		s.OnMessage(func(data []byte, binary bool) { _ = s.Send(data, binary) })
 		s.OnClose(func(reason string) { closed <- reason })
 	}
-	t.Cleanup(func() { _ = srv.Close() })
 	base := serve(srv)
+	// Registered after serve's cleanups, so it runs before them: the engine
+	// is closed first and answers a pending long-poll, then the HTTP server
+	// shuts down without waiting for it.
+	t.Cleanup(func() { _ = srv.Close() })
 
 	echoes := make(chan string, 8)
 	clientClosed := make(chan string, 1)
