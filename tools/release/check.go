@@ -54,7 +54,7 @@ func check(root string, keep bool) error {
 	if err := writeConsumer(root, consumer, plan); err != nil {
 		return err
 	}
-	modcache, err := consumerModCache()
+	modcache, err := consumerModCache(tmp)
 	if err != nil {
 		return err
 	}
@@ -216,23 +216,17 @@ func writeConsumer(root, dir string, plan []planned) error {
 	return os.WriteFile(filepath.Join(dir, "go.mod"), []byte(b.String()), 0o644)
 }
 
-// consumerModCache returns the consumer's module cache, apart from the
-// user's so that the versions built here never reach it, and kept between
-// runs (in the user's cache directory) so that third-party modules are
-// downloaded and compiled once. What it held of siokit is removed first:
-// every run resolves siokit's modules from the new proxy.
-func consumerModCache() (string, error) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", err
-	}
-	cache := filepath.Join(dir, "siokit-release-check", "modcache")
-	for _, sub := range []string{"github.com/siokit", "cache/download/github.com/siokit"} {
-		if err := os.RemoveAll(filepath.Join(cache, filepath.FromSlash(sub))); err != nil {
-			return "", err
-		}
-	}
-	return cache, nil
+// consumerModCache returns the consumer's module cache: a new folder in
+// tmp, apart from the user's so that the versions built here never reach
+// it. It must be new on every run: the go command indexes a module cache's
+// modules once (in the build cache, by path and version), so a cache that
+// kept core@v0.2.0 from an earlier tree would be read with that tree's
+// file list. Third-party modules come from the user's download cache
+// (consumerEnv), so filling it costs unzipping only; compiled packages are
+// shared through the build cache, keyed by content.
+func consumerModCache(tmp string) (string, error) {
+	cache := filepath.Join(tmp, "modcache")
+	return cache, os.MkdirAll(cache, 0o755)
 }
 
 // consumerEnv is the environment of the go commands run in the consumer:
