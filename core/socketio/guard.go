@@ -22,6 +22,10 @@ type guardState struct {
 	windowAt time.Time
 	waited   time.Duration
 
+	// overSince is when the client went over its event rate, with no pause
+	// since that refilled half the bucket (zero while it is under it).
+	overSince time.Time
+
 	pendingBytes int64       // bytes of the attachments received for the pending packet
 	pendingTimer *time.Timer // fires AttachmentTimeout after the pending packet's header
 }
@@ -62,9 +66,12 @@ func (c *conn) attachmentTimeout() {
 // throttle makes the reader wait, so that the client is slowed, while the
 // connection is over its event rate or the packet's socket has
 // MaxPendingEvents events waiting for their handlers. It reports false
-// when the client keeps it waiting: more than half of a RateLimitWait
-// window, or one wait longer than RateLimitWait plus SlowReceiverWait; the
-// connection must then close.
+// when the client keeps it waiting: over its event rate for RateLimitWait
+// without a pause, more than half of a RateLimitWait window, or one wait
+// longer than RateLimitWait plus SlowReceiverWait; the connection must then
+// close. (Counting only the reader's waits is not enough: on a slow or busy
+// machine the time goes to handling what was let through, not to waiting,
+// and a client over the rate was left to its ping timeout.)
 func (c *conn) throttle(p *parser.Packet) bool {
 	o, g := &c.srv.opts, &c.guard
 	start := time.Now()
@@ -77,11 +84,24 @@ func (c *conn) throttle(p *parser.Packet) bool {
 	if o.EventRate > 0 {
 		c.refill(start)
 		if g.tokens < 1 {
+			// Over the rate: a client that stays over it, with no pause
+			// long enough to refill half the bucket, for RateLimitWait sends
+			// persistently faster than allowed, however fast the server
+			// handles what it lets through.
+			if g.overSince.IsZero() {
+				g.overSince = start
+			} else if start.Sub(g.overSince) >= o.RateLimitWait {
+				return false
+			}
 			wait := time.Duration((1 - g.tokens) / o.EventRate * float64(time.Second))
 			if !c.sleep(wait) {
 				return true // closed meanwhile: routing finds nothing to do
 			}
 			c.refill(time.Now())
+		} else if g.tokens >= float64(o.EventBurst)/2 {
+			// A pause that refilled half the bucket ends the episode;
+			// the tokens a late timer adds between two waits do not.
+			g.overSince = time.Time{}
 		}
 		g.tokens--
 	}
