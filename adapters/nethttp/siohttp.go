@@ -134,7 +134,7 @@ func (q *request) Hijack(fn func(conn net.Conn, buffered []byte)) error {
 	}
 	var buffered []byte
 	if n := brw.Reader.Buffered(); n > 0 {
-		p, _ := brw.Reader.Peek(n)
+		p, _ := brw.Peek(n)
 		buffered = bytes.Clone(p)
 	}
 	// The connection is served on a goroutine of its own so that this

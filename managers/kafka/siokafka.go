@@ -114,35 +114,23 @@ func (b *Broker) clientOpts(more ...kgo.Opt) []kgo.Opt {
 // gets a pub/sub manager on b.
 func New(b *Broker, opts *siopubsub.Options) func(nsp *socketio.Namespace) socketio.Manager {
 	b.setPython(opts)
-	return siopubsub.New(b, noRooms(opts))
+	return siopubsub.New(b, siopubsub.ExactChannels(opts))
 }
 
 // NewEmitter returns a write-only emitter on b.
 func NewEmitter(b *Broker, opts *siopubsub.Options) *siopubsub.Emitter {
 	b.setPython(opts)
-	return siopubsub.NewEmitter(b, noRooms(opts))
+	return siopubsub.NewEmitter(b, siopubsub.ExactChannels(opts))
 }
 
 func (b *Broker) setPython(opts *siopubsub.Options) {
-	if opts == nil || opts.Python == nil {
-		return
-	}
-	ch := opts.Python.Channel
+	ch := siopubsub.PythonChannel(opts)
 	if ch == "" {
-		ch = siopubsub.DefaultPythonChannel
+		return
 	}
 	b.mu.Lock()
 	b.pyTopic = ch
 	b.mu.Unlock()
-}
-
-func noRooms(opts *siopubsub.Options) *siopubsub.Options {
-	var o siopubsub.Options
-	if opts != nil {
-		o = *opts
-	}
-	o.RoomChannels = false // keys are matched exactly
-	return &o
 }
 
 // ensureTopics creates the topics that are not known to exist, with one

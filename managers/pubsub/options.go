@@ -1,6 +1,7 @@
 package siopubsub
 
 import (
+	"context"
 	"log/slog"
 	"time"
 )
@@ -37,7 +38,10 @@ type Options struct {
 	// broker is no [SubscriberCounter]. Default 5s; a process unheard of
 	// for two intervals is counted gone.
 	HeartbeatInterval time.Duration
-	// Logger receives the manager's logs. Default: discarded.
+	// Logger receives the manager's logs. Default: the handler of
+	// [slog.Default] (as it is when the manager is built) at Warn and above,
+	// so dropped publishes and lost subscriptions show; pass
+	// slog.New(slog.DiscardHandler) to silence it.
 	Logger *slog.Logger
 	// Python, when set, makes the manager a member of a python-socketio 5.x
 	// fleet on the same broker: see the package documentation's "Python
@@ -93,7 +97,43 @@ func (o *Options) withDefaults() Options {
 		c.Python = &py
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
+		c.Logger = slog.New(warnOnly{slog.Default().Handler()})
 	}
 	return c
 }
+
+// PythonChannel returns python-socketio's channel that opts names (the
+// default when Python is set without one), or "" when opts has no Python.
+func PythonChannel(opts *Options) string {
+	if opts == nil || opts.Python == nil {
+		return ""
+	}
+	if opts.Python.Channel == "" {
+		return DefaultPythonChannel
+	}
+	return opts.Python.Channel
+}
+
+// ExactChannels returns a copy of opts (nil: the defaults) with
+// RoomChannels off, for a broker that matches channel names exactly rather
+// than by prefix.
+func ExactChannels(opts *Options) *Options {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	o.RoomChannels = false
+	return &o
+}
+
+// warnOnly passes records of level Warn and above to its handler: the
+// default logger, as the core's layers have it.
+type warnOnly struct{ slog.Handler }
+
+func (w warnOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && w.Handler.Enabled(ctx, l)
+}
+
+func (w warnOnly) WithAttrs(as []slog.Attr) slog.Handler { return warnOnly{w.Handler.WithAttrs(as)} }
+
+func (w warnOnly) WithGroup(name string) slog.Handler { return warnOnly{w.Handler.WithGroup(name)} }

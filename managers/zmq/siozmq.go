@@ -124,36 +124,24 @@ func (b *Broker) dialLocked(ctx context.Context) error {
 // gets a pub/sub manager on b.
 func New(b *Broker, opts *siopubsub.Options) func(nsp *socketio.Namespace) socketio.Manager {
 	b.setPython(opts)
-	return siopubsub.New(b, noRooms(opts))
+	return siopubsub.New(b, siopubsub.ExactChannels(opts))
 }
 
 // NewEmitter returns a write-only emitter on b.
 func NewEmitter(b *Broker, opts *siopubsub.Options) *siopubsub.Emitter {
 	b.setPython(opts)
-	return siopubsub.NewEmitter(b, noRooms(opts))
+	return siopubsub.NewEmitter(b, siopubsub.ExactChannels(opts))
 }
 
 // setPython records python-socketio's channel of opts.
 func (b *Broker) setPython(opts *siopubsub.Options) {
-	if opts == nil || opts.Python == nil {
-		return
-	}
-	ch := opts.Python.Channel
+	ch := siopubsub.PythonChannel(opts)
 	if ch == "" {
-		ch = siopubsub.DefaultPythonChannel
+		return
 	}
 	b.mu.Lock()
 	b.pyCh = ch
 	b.mu.Unlock()
-}
-
-func noRooms(opts *siopubsub.Options) *siopubsub.Options {
-	var o siopubsub.Options
-	if opts != nil {
-		o = *opts
-	}
-	o.RoomChannels = false // channels are matched exactly
-	return &o
 }
 
 // wrap returns ZmqManager's envelope of msg on channel. A message on
